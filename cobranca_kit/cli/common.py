@@ -1,0 +1,28 @@
+"""Shared CLI plumbing: turning library errors into pt-BR messages and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from cobranca_kit.errors import CobrancaKitError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Print a ``CobrancaKitError`` as ``erro: ...`` on stderr and exit with its code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CobrancaKitError as exc:
+            print(f"erro: {exc}", file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]

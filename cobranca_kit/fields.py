@@ -1,0 +1,146 @@
+"""The placeholder schema: the only variables a draft or template may use.
+
+It feeds template validation, the LLM prompts (the list of allowed variables)
+and the workbench preview (the sample debtor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, nodes
+from jinja2.exceptions import TemplateSyntaxError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cobranca_kit.datafiles import load_model
+from cobranca_kit.errors import PlaceholderError
+
+FIELDS_PATH = Path(__file__).parent / "data" / "fields.yaml"
+
+FieldType = Literal["texto", "moeda", "data", "inteiro", "url", "documento", "telefone"]
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nome: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$")
+    descricao: str = Field(min_length=1)
+    tipo: FieldType
+    exemplo: str | int | float
+
+    @property
+    def group(self) -> str:
+        return self.nome.split(".")[0]
+
+
+class FieldSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    campos: tuple[FieldSpec, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> FieldSchema:
+        names = [f.nome for f in self.campos]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"campos repetidos: {', '.join(dupes)}")
+        return self
+
+    def names(self) -> list[str]:
+        return [f.nome for f in self.campos]
+
+    def get(self, name: str) -> FieldSpec:
+        for spec in self.campos:
+            if spec.nome == name:
+                return spec
+        raise PlaceholderError(unknown_placeholder_message(name, self.names()))
+
+    def sample_data(self) -> dict[str, Any]:
+        """Nested dict of the fictitious sample debtor, typed (dates as ``date``)."""
+        return nest({f.nome: _typed_sample(f) for f in self.campos})
+
+
+def _typed_sample(spec: FieldSpec) -> Any:
+    if spec.tipo == "data":
+        return dt.date.fromisoformat(str(spec.exemplo))
+    if spec.tipo == "moeda":
+        return float(spec.exemplo)
+    if spec.tipo == "inteiro":
+        return int(spec.exemplo)
+    return spec.exemplo
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"cliente.nome": x}`` -> ``{"cliente": {"nome": x}}``."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        head, _, tail = key.partition(".")
+        if tail:
+            out.setdefault(head, {})[tail] = value
+        else:
+            out[head] = value
+    return out
+
+
+def unknown_placeholder_message(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = f" Você quis dizer '{{{{ {close[0]} }}}}'?" if close else ""
+    return f"Variável desconhecida: '{{{{ {name} }}}}'.{hint} Use apenas as variáveis do esquema."
+
+
+_PARSER = Environment()
+
+
+def template_variables(source: str) -> set[str]:
+    """Dotted variable names a Jinja source reads (``cliente.nome``, ``protocolo``).
+
+    Loop variables and names set inside the template are not reported.
+    """
+    try:
+        ast = _PARSER.parse(source)
+    except TemplateSyntaxError as exc:
+        raise PlaceholderError(
+            f"Erro de sintaxe no modelo (linha {exc.lineno}): {exc.message}"
+        ) from exc
+    local: set[str] = set()
+    for node in ast.find_all((nodes.Assign, nodes.For)):
+        for target in node.find_all(nodes.Name):
+            if target.ctx in ("store", "param"):
+                local.add(target.name)
+    found: set[str] = set()
+    for node in ast.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
+            if node.node.name not in local:
+                found.add(f"{node.node.name}.{node.attr}")
+    attr_bases = {
+        id(n.node) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name)
+    }
+    for node in ast.find_all(nodes.Name):
+        if node.ctx == "load" and id(node) not in attr_bases and node.name not in local:
+            found.add(node.name)
+    return found
+
+
+def check_placeholders(source: str, schema: FieldSchema | None = None) -> set[str]:
+    """Return the variables used by ``source``; raise on any outside the schema."""
+    schema = schema or get_fields()
+    used = template_variables(source)
+    valid = schema.names()
+    unknown = sorted(used - set(valid))
+    if unknown:
+        raise PlaceholderError(" ".join(unknown_placeholder_message(n, valid) for n in unknown))
+    return used
+
+
+@lru_cache(maxsize=1)
+def get_fields() -> FieldSchema:
+    return load_model(FieldSchema, FIELDS_PATH)
+
+
+def sample_debtor() -> dict[str, Any]:
+    """The one fictitious debtor used for previews (nested, typed)."""
+    return get_fields().sample_data()
