@@ -23,9 +23,35 @@ from cobranca_kit.errors import ConfigError
 CONFIG_ENV = "COBRANCA_CONFIG"
 CONFIG_NAME = "cobranca.toml"
 
-UFS = (
-    "AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO"
-).split()
+UFS = [
+    "AC",
+    "AL",
+    "AM",
+    "AP",
+    "BA",
+    "CE",
+    "DF",
+    "ES",
+    "GO",
+    "MA",
+    "MG",
+    "MS",
+    "MT",
+    "PA",
+    "PB",
+    "PE",
+    "PI",
+    "PR",
+    "RJ",
+    "RN",
+    "RO",
+    "RR",
+    "RS",
+    "SC",
+    "SE",
+    "SP",
+    "TO",
+]
 
 
 class _Section(BaseModel):
@@ -192,8 +218,7 @@ def load_config(path: str | Path | None = None) -> Config:
     found = Path(path) if path is not None else find_config_file()
     if found is None:
         return Config()
-    data = load_toml(found)
-    data = dict(data)
+    data = load_toml(found, error=ConfigError)
     config = validate(Config, data, found, error=ConfigError)
     config.base_dir = found.resolve().parent
     config.source = found

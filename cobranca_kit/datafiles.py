@@ -117,16 +117,16 @@ def load_yaml(path: str | Path) -> Any:
         raise DataFileError(path, f"YAML malformado: {exc}") from exc
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
+def load_toml(path: str | Path, error: type[DataFileError] = DataFileError) -> dict[str, Any]:
     """Read a TOML file, reporting syntax errors in pt-BR."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise DataFileError(path, "arquivo não encontrado") from exc
+        raise error(path, "arquivo não encontrado") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(path, f"TOML malformado: {exc}") from exc
+        raise error(path, f"TOML malformado: {exc}") from exc
 
 
 def validate(model: type[M], data: Any, path: str | Path, error: type[DataFileError] = DataFileError) -> M:

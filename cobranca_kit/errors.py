@@ -33,8 +33,11 @@ class CatalogError(CobrancaKitError):
     """An id is not in the domain catalog."""
 
 
-class PlaceholderError(CobrancaKitError):
-    """A draft or template uses a variable outside the placeholder schema."""
+class PlaceholderError(CobrancaKitError, ValueError):
+    """A draft or template uses a variable outside the placeholder schema.
+
+    Also a ``ValueError`` so pydantic validators turn it into a validation error.
+    """
 
 
 class ComplianceError(CobrancaKitError):

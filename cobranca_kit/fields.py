@@ -103,9 +103,7 @@ def template_variables(source: str) -> set[str]:
     try:
         ast = _PARSER.parse(source)
     except TemplateSyntaxError as exc:
-        raise PlaceholderError(
-            f"Erro de sintaxe no modelo (linha {exc.lineno}): {exc.message}"
-        ) from exc
+        raise PlaceholderError(f"Erro de sintaxe no modelo (linha {exc.lineno}): {exc.message}") from exc
     local: set[str] = set()
     for node in ast.find_all((nodes.Assign, nodes.For)):
         for target in node.find_all(nodes.Name):
@@ -113,12 +111,10 @@ def template_variables(source: str) -> set[str]:
                 local.add(target.name)
     found: set[str] = set()
     for node in ast.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
-            if node.node.name not in local:
-                found.add(f"{node.node.name}.{node.attr}")
-    attr_bases = {
-        id(n.node) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name)
-    }
+        base = node.node
+        if isinstance(base, nodes.Name) and base.ctx == "load" and base.name not in local:
+            found.add(f"{base.name}.{node.attr}")
+    attr_bases = {id(n.node) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name)}
     for node in ast.find_all(nodes.Name):
         if node.ctx == "load" and id(node) not in attr_bases and node.name not in local:
             found.add(node.name)

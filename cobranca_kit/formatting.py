@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.dates import format_date, format_datetime
@@ -18,7 +18,9 @@ def _to_date(value: Any) -> dt.date | dt.datetime:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return dt.datetime.fromisoformat(text) if "T" in text or " " in text else dt.date.fromisoformat(text)
+            return (
+                dt.datetime.fromisoformat(text) if "T" in text or " " in text else dt.date.fromisoformat(text)
+            )
         except ValueError:
             pass
         try:
@@ -30,9 +32,8 @@ def _to_date(value: Any) -> dt.date | dt.datetime:
 
 def moeda(value: Any) -> str:
     """``1234.5`` -> ``R$ 1.234,50`` (negative amounts keep their sign)."""
-    if isinstance(value, str):
-        value = Decimal(value)
-    text = format_currency(value, "BRL", locale=LOCALE)
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = format_currency(amount, "BRL", locale=LOCALE)
     # Babel uses a no-break space after the symbol; messages travel through
     # SMS/WhatsApp where a plain space is safer and GSM-7 compatible.
     return text.replace("\xa0", " ")

@@ -106,9 +106,7 @@ class CallScript(_Base):
         return [(f"passo_{i}_{s.etapa}", s.fala) for i, s in enumerate(self.passos, 1)]
 
 
-Script = Annotated[
-    WhatsAppScript | SmsScript | EmailScript | CallScript, Field(discriminator="channel")
-]
+Script = Annotated[WhatsAppScript | SmsScript | EmailScript | CallScript, Field(discriminator="channel")]
 SCRIPT_ADAPTER: TypeAdapter[Script] = TypeAdapter(Script)
 SCRIPT_TYPES: dict[str, type[_Base]] = {
     "whatsapp": WhatsAppScript,

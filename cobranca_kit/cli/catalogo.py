@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
     @app.command("config")
     @friendly_errors
     def config(
-        arquivo: str = typer.Option(None, "--arquivo", help="Caminho do cobranca.toml (padrão: pasta atual)."),
+        arquivo: str = typer.Option(
+            None, "--arquivo", help="Caminho do cobranca.toml (padrão: pasta atual)."
+        ),
     ) -> None:
         """Valida o cobranca.toml e mostra a configuração efetiva (nunca mostra chaves de API)."""
         cfg = load_config(arquivo)

@@ -23,7 +23,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    versao: bool = typer.Option(False, "--versao", help="Mostra a versão e sai.", callback=_version, is_eager=True),
+    versao: bool = typer.Option(
+        False, "--versao", help="Mostra a versão e sai.", callback=_version, is_eager=True
+    ),
 ) -> None:
     """Bancada de cobrança: rascunhe, verifique, salve modelos e gere lotes de mensagens."""
 

@@ -1,0 +1,37 @@
+"""Shared fixtures: an isolated workspace so no test touches the user's files,
+and no test reaches a real LLM endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+EMPRESA_TOML = """
+[empresa]
+nome = "Loja Exemplo de Teste Ltda."
+cnpj = "11.222.333/0001-81"
+endereco = "Avenida Central, 1000, Centro, Curitiba/PR"
+atendimento = "(41) 3000-0000 ou atendimento@lojaexemplo.com.br"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_real_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never talk to a real LLM: they start their own loopback server when needed."""
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "COBRANCA_BACKEND",
+        "COBRANCA_MODELO",
+        "COBRANCA_CONFIG",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary workspace with a valid cobranca.toml, used as the current folder."""
+    (tmp_path / "cobranca.toml").write_text(EMPRESA_TOML, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from jinja2 import Environment
+
+from cobranca_kit.formatting import FILTERS, data, data_extenso, data_hora, moeda, primeiro_nome
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "R$ 0,00"),
+        (1234.56, "R$ 1.234,56"),
+        (1234567.891, "R$ 1.234.567,89"),
+        (-12.5, "-R$ 12,50"),
+        ("389.90", "R$ 389,90"),
+        (0.005, "R$ 0,01"),
+    ],
+)
+def test_moeda(value: object, expected: str) -> None:
+    assert moeda(value) == expected
+
+
+def test_dates() -> None:
+    assert data(dt.date(2026, 11, 22)) == "22/11/2026"
+    assert data("2026-01-05") == "05/01/2026"
+    assert data("05/01/2026") == "05/01/2026"
+    assert data_extenso("2026-11-22") == "22 de novembro de 2026"
+    assert data_extenso(dt.date(2026, 3, 1)) == "1 de março de 2026"
+    assert data_hora(dt.datetime(2026, 11, 22, 18, 5)) == "22/11/2026 18:05"
+
+
+def test_bad_date_message_in_portuguese() -> None:
+    with pytest.raises(ValueError, match="data inválida"):
+        data("ontem")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("MARIA DA SILVA", "Maria"), ("  joão  pedro", "João"), ("", ""), (None, "")]
+)
+def test_primeiro_nome(value: object, expected: str) -> None:
+    assert primeiro_nome(value) == expected
+
+
+def test_filters_work_in_jinja() -> None:
+    env = Environment()
+    env.filters.update(FILTERS)
+    out = env.from_string("{{ v | moeda }} em {{ d | data }}").render(v=10, d=dt.date(2026, 12, 1))
+    assert out == "R$ 10,00 em 01/12/2026"

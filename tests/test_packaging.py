@@ -1,0 +1,58 @@
+"""The two ways to install (pip/venv and conda) must name the same dependencies, and
+the prompts must travel inside the wheel."""
+
+from __future__ import annotations
+
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _names(reqs: list[str]) -> dict[str, str]:
+    out = {}
+    for raw in reqs:
+        req = Requirement(raw)
+        out[req.name.lower().replace("_", "-")] = str(req.specifier)
+    return out
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    project = _pyproject()["project"]
+    expected = _names(project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert env["name"] == "cobranca-kit"
+    assert "python=3.11" in env["dependencies"]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = _names([r for r in pip_section if not r.startswith("-e")])
+    assert listed == expected, "environment.yml e pyproject.toml divergem"
+    assert "-e .[dev]" in pip_section
+
+
+def test_card_packages_are_dependencies() -> None:
+    project = _pyproject()["project"]
+    names = set(_names(project["dependencies"] + project["optional-dependencies"]["dev"]))
+    card = {"jupyterlab", "ipywidgets", "openai", "jinja2", "textstat", "papermill", "pytest", "nbval"}
+    assert card <= names
+
+
+@pytest.mark.slow
+def test_wheel_carries_prompts_and_data(tmp_path: Path) -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    builder = WheelBuilder(str(ROOT))
+    wheel = Path(next(iter(builder.build(directory=str(tmp_path), versions=["standard"]))))
+    names = zipfile.ZipFile(wheel).namelist()
+    prompts = [n for n in names if n.startswith("cobranca_kit/_prompts/")]
+    assert prompts, "a pasta prompts/ precisa ir dentro do pacote instalado"
+    assert "cobranca_kit/data/catalog.yaml" in names
+    assert "cobranca_kit/data/fields.yaml" in names
