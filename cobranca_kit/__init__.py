@@ -4,6 +4,7 @@ The public API is re-exported here; submodules hold the details.
 """
 
 from cobranca_kit.catalog import Catalog, get_catalog
+from cobranca_kit.compliance import CheckContext, Finding, Report, check, rules_summary
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.errors import (
     BatchError,
@@ -38,6 +39,7 @@ __all__ = [
     "CallStep",
     "Catalog",
     "CatalogError",
+    "CheckContext",
     "CobrancaKitError",
     "ComplianceError",
     "Config",
@@ -45,12 +47,15 @@ __all__ = [
     "DataFileError",
     "DraftError",
     "EmailScript",
+    "Finding",
     "LibraryError",
     "PlaceholderError",
     "RenderError",
+    "Report",
     "Script",
     "SmsScript",
     "WhatsAppScript",
+    "check",
     "check_placeholders",
     "data",
     "data_extenso",
@@ -60,6 +65,7 @@ __all__ = [
     "moeda",
     "parse_script",
     "primeiro_nome",
+    "rules_summary",
     "sample_debtor",
     "script_from_parts",
 ]

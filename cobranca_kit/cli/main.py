@@ -32,8 +32,10 @@ def _root(
 
 # Each command module registers its commands on ``app``.
 from cobranca_kit.cli import catalogo  # noqa: E402
+from cobranca_kit.cli import verificar  # noqa: E402
 
 catalogo.register(app)
+verificar.register(app)
 
 
 def main() -> None:

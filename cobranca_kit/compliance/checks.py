@@ -1,0 +1,192 @@
+"""Named checks that need more than a pattern; rules of kind ``check`` refer to them by name.
+
+Each check receives the target (channel, parts, context) and the rule's
+``params`` and yields :class:`Hit` s; the rule supplies id, severity, message
+and suggestion, so the wording stays in the YAML files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cobranca_kit.compliance.channels import (
+    EMAIL_SUBJECT_WARN,
+    WHATSAPP_SESSION_MAX,
+    WHATSAPP_TEMPLATE_BODY_MAX,
+    gsm_fold,
+    sms_info,
+)
+from cobranca_kit.compliance.metrics import sample_render
+from cobranca_kit.compliance.practices import caps_runs, pix_code_span, pix_stands_alone
+from cobranca_kit.compliance.readability import flesch_pt, words
+
+if TYPE_CHECKING:
+    from cobranca_kit.compliance.engine import Target
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    part: str | None
+    start: int = 0
+    end: int = 0
+    detail: str | None = None
+    severity: str | None = None
+
+
+CheckFn = Callable[["Target", dict[str, Any]], Iterator[Hit]]
+CHECKS: dict[str, CheckFn] = {}
+
+
+def register(name: str) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        CHECKS[name] = fn
+        return fn
+
+    return deco
+
+
+@register("sms_encoding")
+def _sms_encoding(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    for part in target.parts:
+        info = sms_info(part.text)
+        if info.encoding != "UCS-2":
+            continue
+        first = min(part.text.index(c) for c in info.non_gsm)
+        shown = ", ".join(info.non_gsm[:8])
+        rendered = sms_info(sample_render(part.text)) if target.template else info
+        detail = (
+            f"Caracteres fora do GSM-7: {shown} ({rendered.segments} segmento(s) em UCS-2; "
+            f"sem acentos: {sms_info(gsm_fold(sample_render(part.text))).segments}). "
+            f"Versão sem acentos: {gsm_fold(part.text)}"
+        )
+        yield Hit(part.name, first, first + 1, detail)
+
+
+@register("sms_segments")
+def _sms_segments(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    limit = int(params.get("max_segments", 2))
+    for part in target.parts:
+        info = sms_info(sample_render(part.text) if target.template else part.text)
+        if info.segments > limit:
+            estimate = " (estimado com os dados de exemplo)" if target.template else ""
+            detail = f"{info.segments} segmentos {info.encoding} de {info.characters} caracteres{estimate}."
+            yield Hit(part.name, 0, 0, detail)
+
+
+@register("whatsapp_length")
+def _whatsapp_length(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    limit = WHATSAPP_TEMPLATE_BODY_MAX if target.template else WHATSAPP_SESSION_MAX
+    kind = "corpo de modelo" if target.template else "mensagem de sessão"
+    for part in target.parts:
+        size = len(sample_render(part.text)) if target.template else len(part.text)
+        if size > limit:
+            yield Hit(part.name, 0, 0, f"{size} caracteres; o limite de {kind} é {limit}.")
+
+
+@register("email_subject")
+def _email_subject(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    limit = int(params.get("max_chars", EMAIL_SUBJECT_WARN))
+    subject = next((p for p in target.parts if p.name == "assunto"), None)
+    if subject is None or not subject.text.strip():
+        yield Hit(None, 0, 0, "O e-mail não tem assunto.")
+        return
+    size = len(sample_render(subject.text)) if target.template else len(subject.text)
+    if "\n" in subject.text.strip():
+        yield Hit("assunto", 0, len(subject.text), "O assunto tem quebra de linha.")
+    elif size > limit:
+        yield Hit("assunto", limit, len(subject.text), f"O assunto tem {size} caracteres (máximo {limit}).")
+
+
+def _step_kind(part_name: str) -> str:
+    m = re.match(r"^passo_\d+_([a-z_]+)$", part_name)
+    return m.group(1) if m else ""
+
+
+_STEP_LABELS = {
+    "abertura": "abertura (saudação)",
+    "identificacao": "identificação de quem liga e do credor",
+    "confirmacao_titular": "confirmação de que fala com o titular",
+    "situacao": "situação do débito",
+    "opcoes": "opções de pagamento ou negociação",
+    "encerramento": "encerramento",
+}
+
+
+@register("call_structure")
+def _call_structure(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    required: list[str] = list(params.get("required", list(_STEP_LABELS)))
+    kinds = [_step_kind(p.name) for p in target.parts]
+    missing = [k for k in required if k not in kinds]
+    if missing:
+        labels = "; ".join(_STEP_LABELS.get(k, k) for k in missing)
+        yield Hit(None, 0, 0, f"Etapas ausentes: {labels}.")
+    order = [k for k in params.get("order", []) if k in kinds]
+    positions = [kinds.index(k) for k in order]
+    if positions != sorted(positions):
+        yield Hit(None, 0, 0, f"Ordem esperada: {' → '.join(order)}.")
+
+
+@register("debt_before_confirmation")
+def _debt_before_confirmation(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    """In a call, nothing about the debt before the person is confirmed as the debtor (LGPD)."""
+    debt = [re.compile(p, re.IGNORECASE) for p in params.get("patterns", [])]
+    prefixes = tuple(params.get("placeholders", []))
+    for part in target.parts:
+        if _step_kind(part.name) == "confirmacao_titular":
+            return
+        if any(name.startswith(prefixes) for name in part.placeholders) and prefixes:
+            yield Hit(part.name, 0, 0, "A dívida aparece antes da confirmação do titular.")
+            continue
+        for regex in debt:
+            m = regex.search(part.norm.text)
+            if m:
+                start, end = part.norm.span(*m.span())
+                yield Hit(part.name, start, end, "A dívida aparece antes da confirmação do titular.")
+                break
+
+
+@register("caps_shouting")
+def _caps_shouting(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    min_words = int(params.get("min_words", 2))
+    min_letters = int(params.get("min_letters", 9))
+    for part in target.parts:
+        for start, end in caps_runs(part.text, min_words, min_letters):
+            yield Hit(part.name, start, end)
+
+
+@register("pix_alone")
+def _pix_alone(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    for part in target.parts:
+        span = pix_code_span(part.text)
+        if span is not None and not pix_stands_alone(part.text):
+            yield Hit(part.name, span[0], span[1])
+
+
+@register("flesch_min")
+def _flesch_min(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    minimum = float(params.get("min", 50))
+    min_words = int(params.get("min_words", 20))
+    skip = set(params.get("skip_parts", []))
+    text = "\n\n".join(p.text for p in target.parts if p.name not in skip)
+    if len(words(text)) < min_words:
+        return
+    score = flesch_pt(text)
+    if score < minimum:
+        yield Hit(target.single_part, 0, 0, f"Índice Flesch {score:.0f} (mínimo recomendado {minimum:.0f}).")
+
+
+_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+
+
+@register("long_sentence")
+def _long_sentence(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    maximum = int(params.get("max_words", 35))
+    for part in target.parts:
+        for m in _SENTENCE_RE.finditer(part.text):
+            count = len(words(m.group()))
+            if count > maximum:
+                start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+                yield Hit(part.name, start, m.end(), f"Frase com {count} palavras (máximo {maximum}).")

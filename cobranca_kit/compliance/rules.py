@@ -1,0 +1,449 @@
+"""The rule catalog: one YAML file per category under ``rules/``, validated on load.
+
+A rule is one of three kinds (a closed set, as in Vale):
+
+- ``pattern``: flags every match of ``patterns`` in a part, unless one of the
+  ``unless`` patterns matches in the same sentence (lawful wording);
+- ``requirement``: flags a whole script where none of ``patterns`` matches and
+  none of ``placeholders`` is used (e.g. the creditor's CNPJ);
+- ``check``: a named measurement in Python (SMS encoding, caps, call-script
+  structure...) with ``params``.
+
+Patterns are regular expressions run on folded text (see ``normalize.py``):
+write them in lower case without accents; a plain space matches any run of
+whitespace. ``{gapN}`` stands for "up to N words in between" (write it after a
+space: ``vai {gap2}preso``). Nested unbounded
+repetitions are refused, so no rule can backtrack catastrophically.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cobranca_kit.catalog import get_catalog
+from cobranca_kit.compliance.normalize import fold_pattern
+from cobranca_kit.datafiles import load_yaml, validate
+from cobranca_kit.errors import DataFileError
+
+try:  # Python 3.11+: the parser moved to a private module
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_parse  # type: ignore[no-redef]
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+#: Fixed category ids (reports, prompts and other modules depend on them).
+CATEGORIES: tuple[str, ...] = (
+    "ameaca",
+    "coacao",
+    "constrangimento",
+    "afirmacao_falsa",
+    "terceiros",
+    "intrusao",
+    "insulto",
+    "pressao",
+    "identificacao",
+    "transparencia",
+    "canal",
+    "boas_praticas",
+    "legibilidade",
+)
+#: Categories that come straight from CDC art. 42 / 71 (abusive collection).
+LEGAL_CATEGORIES: tuple[str, ...] = CATEGORIES[:8]
+
+CATEGORY_LABELS: dict[str, str] = {
+    "ameaca": "Ameaça",
+    "coacao": "Coação",
+    "constrangimento": "Constrangimento e exposição ao ridículo",
+    "afirmacao_falsa": "Afirmação falsa ou enganosa",
+    "terceiros": "Exposição a terceiros",
+    "intrusao": "Interferência no trabalho, descanso ou lazer",
+    "insulto": "Insulto e desprezo",
+    "pressao": "Pressão e gritaria",
+    "identificacao": "Identificação do credor",
+    "transparencia": "Transparência",
+    "canal": "Regras do canal",
+    "boas_praticas": "Boas práticas",
+    "legibilidade": "Legibilidade",
+}
+
+#: Channels a rule can apply to; ``texto`` is a text checked without a channel.
+CHANNELS: tuple[str, ...] = ("whatsapp", "sms", "email", "telefone", "texto")
+NO_STAGE = "sem_estagio"
+
+Severity = Literal["block", "warn", "hint"]
+Kind = Literal["pattern", "requirement", "check"]
+Channel = Literal["whatsapp", "sms", "email", "telefone", "texto"]
+
+_GAP_RE = re.compile(r"\{gap(\d)\}")
+_MAX_REPEAT = sre_parse.MAXREPEAT
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExampleCase(_Strict):
+    """An example that needs more than one text: a channel, several parts, a context."""
+
+    text: str | None = None
+    parts: dict[str, str] | None = None
+    channel: Channel | None = None
+    context: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExampleCase:
+        if (self.text is None) == (self.parts is None):
+            raise ValueError("use 'text' ou 'parts' (um dos dois)")
+        return self
+
+
+Example = str | ExampleCase
+
+
+class Examples(_Strict):
+    violates: list[Example] = Field(min_length=1)
+    passes: list[Example] = Field(min_length=1)
+
+
+class Trigger(_Strict):
+    """The rule applies only when one of these appears in the script."""
+
+    patterns: list[str] = Field(default_factory=list)
+    placeholders: list[str] = Field(default_factory=list)
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
+    category: str
+    kind: Kind = "pattern"
+    severity: Severity
+    severity_by_channel: dict[Channel, Severity] = Field(default_factory=dict)
+    channels: list[Channel] = Field(min_length=1)
+    stages: list[str] | None = None
+    except_stages: list[str] = Field(default_factory=list)
+    except_objections: list[str] = Field(default_factory=list)
+    article: str = Field(min_length=3)
+    title: str = Field(min_length=3)
+    message: str = Field(min_length=5)
+    why: str = Field(min_length=5)
+    suggestion: str = Field(min_length=5)
+    patterns: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+    match_on: Literal["folded", "original"] = "folded"
+    placeholders: list[str] = Field(default_factory=list)
+    context_terms: list[Literal["creditor_name"]] = Field(default_factory=list)
+    applies_if: Trigger | None = None
+    check: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    examples: Examples
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"categoria desconhecida '{value}'; use uma de: {', '.join(CATEGORIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _safe_patterns(self) -> Rule:
+        original = self.match_on == "original"
+        for pattern in [*self.patterns, *self.unless]:
+            compile_pattern(pattern, original=original)
+        for pattern in self.applies_if.patterns if self.applies_if else []:
+            compile_pattern(pattern)
+        return self
+
+    @field_validator("stages", "except_stages")
+    @classmethod
+    def _known_stages(cls, value: list[str] | None) -> list[str] | None:
+        valid = [*get_catalog().ids("estagios"), NO_STAGE]
+        for stage in value or []:
+            if stage not in valid:
+                raise ValueError(f"estágio desconhecido '{stage}'; use um de: {', '.join(valid)}")
+        return value
+
+    @field_validator("except_objections")
+    @classmethod
+    def _known_objections(cls, value: list[str]) -> list[str]:
+        valid = get_catalog().ids("objecoes")
+        for objection in value:
+            if objection not in valid:
+                raise ValueError(f"objeção desconhecida '{objection}'; use uma de: {', '.join(valid)}")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Rule:
+        if self.kind == "pattern" and not self.patterns:
+            raise ValueError("regra do tipo 'pattern' precisa de 'patterns'")
+        if self.kind == "requirement" and not (self.patterns or self.placeholders):
+            raise ValueError("regra do tipo 'requirement' precisa de 'patterns' ou 'placeholders'")
+        if self.kind == "check":
+            from cobranca_kit.compliance.checks import CHECKS
+
+            if self.check not in CHECKS:
+                raise ValueError(f"verificação desconhecida '{self.check}'; use uma de: {', '.join(CHECKS)}")
+        elif self.check is not None:
+            raise ValueError("'check' só vale para regras do tipo 'check'")
+        return self
+
+    def severity_for(self, channel: str) -> str:
+        return self.severity_by_channel.get(channel, self.severity)  # type: ignore[call-overload]
+
+    @cached_property
+    def compiled(self) -> list[re.Pattern[str]]:
+        return [compile_pattern(p, original=self.match_on == "original") for p in self.patterns]
+
+    @cached_property
+    def scanners(self) -> list[tuple[re.Pattern[str], bool]]:
+        """Per pattern, a regex for scanning and whether the engine must check the leading ``\\b``.
+
+        A leading ``\\b`` stops Python's ``re`` from jumping to the first literal
+        character (3-4x slower), so for patterns that start with a literal word it
+        is dropped here and checked by the engine on each match instead.
+        """
+        out = []
+        for pattern, regex, keys in zip(self.patterns, self.compiled, self.prefilters, strict=True):
+            source = expand_pattern(pattern)
+            if keys is not None and source.startswith(r"\b"):
+                out.append((re.compile(source[2:]), True))
+            else:
+                out.append((regex, False))
+        return out
+
+    @cached_property
+    def prefilters(self) -> list[frozenset[str] | None]:
+        """Per pattern, the word beginnings one of which must be in the text (None: always run)."""
+        if self.match_on == "original":
+            return [None] * len(self.patterns)
+        return [literal_keys(expand_pattern(p)) for p in self.patterns]
+
+    @cached_property
+    def compiled_unless(self) -> list[re.Pattern[str]]:
+        return [compile_pattern(p, original=self.match_on == "original") for p in self.unless]
+
+    @cached_property
+    def compiled_trigger(self) -> list[re.Pattern[str]]:
+        return [compile_pattern(p) for p in (self.applies_if.patterns if self.applies_if else [])]
+
+
+class RuleFile(_Strict):
+    rules: list[Rule] = Field(min_length=1)
+
+
+class RuleCatalog:
+    """All rules, in file order, with lookups by id and category."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._by_id = {r.id: r for r in rules}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    @cached_property
+    def _key_index(self) -> dict[str, set[tuple[str, int]]]:
+        """Prefilter key -> the (rule id, pattern index) it can trigger."""
+        index: dict[str, set[tuple[str, int]]] = {}
+        for rule in self.rules:
+            for i, keys in enumerate(rule.prefilters):
+                for key in keys or ():
+                    index.setdefault(key, set()).add((rule.id, i))
+        return index
+
+    def candidates(self, keys: set[str]) -> set[tuple[str, int]]:
+        """Patterns (rule id, index) worth running on a text offering these prefilter keys."""
+        index = self._key_index
+        found: set[tuple[str, int]] = set()
+        for key in keys & index.keys():
+            found |= index[key]
+        return found
+
+    def get(self, rule_id: str) -> Rule:
+        return self._by_id[rule_id]
+
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def for_channel(self, channel: str) -> list[Rule]:
+        return [r for r in self.rules if channel in r.channels]
+
+    def by_category(self, category: str) -> list[Rule]:
+        return [r for r in self.rules if r.category == category]
+
+
+def expand_pattern(pattern: str) -> str:
+    """Fold accents, turn plain spaces into ``\\s`` and expand ``{gapN}``."""
+    pattern = fold_pattern(pattern)
+    pattern = _GAP_RE.sub(lambda m: r"(?:[^\s]+\s){0," + m.group(1) + "}?", pattern)
+    return pattern.replace(" ", r"\s")
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str, original: bool = False) -> re.Pattern[str]:
+    """Compile a rule pattern, refusing syntax errors and nested unbounded repeats."""
+    source = pattern if original else expand_pattern(pattern)
+    try:
+        parsed = sre_parse.parse(source)
+        compiled = re.compile(source)
+    except re.error as exc:
+        raise ValueError(f"expressão regular inválida '{pattern}': {exc}") from None
+    if not original and _UPPER_RE.search(source):
+        raise ValueError(f"escreva o padrão '{pattern}' em minúsculas: o texto é comparado já em minúsculas")
+    if _nested_unbounded(parsed, inside=False):
+        raise ValueError(
+            f"expressão '{pattern}' tem repetição ilimitada dentro de outra (risco de travar): "
+            "use limites como {0,3}"
+        )
+    return compiled
+
+
+_UPPER_RE = re.compile(r"(?<!\\)(?<!\(\?P<)(?<!\?)[A-Z]")
+_PREFIX_LEN = 6
+_LITERAL_MAX = 24
+_WORD_END = "\x00"  # marks "the first word ends here" while collecting literal prefixes
+_OPEN = "\x01"  # marks "something non-literal follows": the word may go on
+
+
+def literal_keys(source: str) -> frozenset[str] | None:
+    """What the first word of every match of ``source`` looks like, for a cheap prefilter.
+
+    Keys are ``w:palavra`` (the first word is exactly this) or ``p:prefix`` (it
+    starts with these letters, at most 6). Only for patterns that begin at a
+    word boundary with literal text, possibly a group of alternatives; ``None``
+    means "cannot tell, always run the pattern".
+    """
+    try:
+        items = list(sre_parse.parse(source))
+    except re.error:
+        return None
+    if not items or str(items[0][0]) != "AT" or str(items[0][1]) != "AT_BOUNDARY":
+        return None
+    prefixes = _prefixes(items[1:])
+    if not prefixes:
+        return None
+    keys = set()
+    for prefix in prefixes:
+        word = re.match(r"\w*", prefix).group()  # type: ignore[union-attr]
+        if not word:
+            return None
+        after = prefix[len(word) : len(word) + 1]
+        complete = after == _WORD_END or (after not in ("", _OPEN) and not after.isalnum())
+        keys.add(f"w:{word}" if complete else f"p:{word[:_PREFIX_LEN]}")
+    return frozenset(keys)
+
+
+def _prefixes(items: Any) -> list[str] | None:
+    """Literal prefixes of the alternatives of a parsed sequence (None if undecidable).
+
+    A prefix ends with ``_WORD_END`` when a space or ``\\b`` follows it, or with
+    ``_OPEN`` when something non-literal follows; ended prefixes are not extended.
+    """
+    out = [""]
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            inner: list[str] | None = [chr(arg)]
+        elif (name == "IN" and len(arg) == 1 and str(arg[0][1]) == "CATEGORY_SPACE") or (
+            name == "AT" and str(arg) == "AT_BOUNDARY"
+        ):
+            inner = [_WORD_END]
+        elif name == "SUBPATTERN":
+            inner = _prefixes(arg[-1])
+        elif name == "BRANCH":
+            inner = []
+            for branch in arg[1]:
+                sub = _prefixes(branch)
+                if sub is None:
+                    return None
+                inner.extend(sub)
+        else:
+            inner = [_OPEN]
+        if inner is None:
+            return None
+        out = [p if _ended(p) else p + q for p in out for q in (inner if not _ended(p) else [""])]
+        if all(_ended(p) or len(p) >= _LITERAL_MAX for p in out):
+            break
+    return out
+
+
+def _ended(prefix: str) -> bool:
+    return _WORD_END in prefix or _OPEN in prefix
+
+
+def text_keys(words: set[str]) -> set[str]:
+    """The prefilter keys a text offers: each word whole and its first 1-6 letters."""
+    keys: set[str] = set()
+    for word in words:
+        keys.update(_word_keys(word))
+    return keys
+
+
+@lru_cache(maxsize=65536)
+def _word_keys(word: str) -> tuple[str, ...]:
+    # cached per word: the vocabulary of collection messages repeats a lot
+    return ("w:" + word, *("p:" + word[:n] for n in range(1, min(len(word), _PREFIX_LEN) + 1)))
+
+
+def _nested_unbounded(items: Any, inside: bool) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
+            _low, high, sub = arg
+            unbounded = high == _MAX_REPEAT
+            if unbounded and inside:
+                return True
+            if _nested_unbounded(sub, inside or unbounded):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_unbounded(arg[-1], inside):
+                return True
+        elif name == "BRANCH":
+            if any(_nested_unbounded(b, inside) for b in arg[1]):
+                return True
+        elif (name in {"ASSERT", "ASSERT_NOT"} and _nested_unbounded(arg[1], inside)) or (
+            name == "ATOMIC_GROUP" and _nested_unbounded(arg, inside)
+        ):
+            return True
+    return False
+
+
+def load_rule_files(folder: Path = RULES_DIR) -> RuleCatalog:
+    """Load and validate every ``*.yaml`` under ``folder`` (errors name file, field and id)."""
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise DataFileError(folder, "nenhum arquivo de regras (*.yaml) encontrado")
+    for path in files:
+        data = load_yaml(path)
+        if data is None:
+            raise DataFileError(path, "o arquivo está vazio")
+        parsed = validate(RuleFile, data, path)
+        for index, rule in enumerate(parsed.rules, 1):
+            where = f"rules[{index}] (id {rule.id})"
+            if rule.category != path.stem:
+                raise DataFileError(
+                    path,
+                    f"a categoria '{rule.category}' deve ficar no arquivo {rule.category}.yaml",
+                    where=where,
+                )
+            if rule.id in seen:
+                raise DataFileError(path, f"id repetido (já usado em {seen[rule.id].name})", where=where)
+            seen[rule.id] = path
+            rules.append(rule)
+    return RuleCatalog(rules)
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> RuleCatalog:
+    """The validated rule catalog shipped with the package (cached)."""
+    return load_rule_files(RULES_DIR)
