@@ -27,10 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 lab: $(STAMP)
-	cd exemplo && ../$(BIN)/jupyter lab ../notebooks/01_bancada.ipynb
+	COBRANCA_CONFIG=$(CURDIR)/exemplo/cobranca.toml $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/01_bancada.ipynb
 
 app: $(STAMP)
-	cd exemplo && ../$(BIN)/voila ../notebooks/01_bancada.ipynb
+	cd exemplo && COBRANCA_CONFIG=$(CURDIR)/exemplo/cobranca.toml ../$(BIN)/voila ../notebooks/01_bancada.ipynb
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

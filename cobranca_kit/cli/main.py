@@ -30,12 +30,11 @@ def _root(
     """Bancada de cobrança: rascunhe, verifique, salve modelos e gere lotes de mensagens."""
 
 
-# Each command module registers its commands on ``app``.
-from cobranca_kit.cli import catalogo  # noqa: E402
-from cobranca_kit.cli import verificar  # noqa: E402
+# Each command module registers its commands on ``app``; order is the help's order.
+from cobranca_kit.cli import catalogo, modelos, rascunhar, verificar  # noqa: E402
 
-catalogo.register(app)
-verificar.register(app)
+for _module in (rascunhar, verificar, modelos, catalogo):
+    _module.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,123 @@
+"""What the user asks to draft: objection, tone, channel, stage, profile and payment
+methods, all ids from the catalog, plus free-text instructions and variants."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cobranca_kit.catalog import KIND_LABELS, get_catalog, unknown_id_message
+
+# Personal data that must never reach a prompt through the free-text instructions.
+_PERSONAL_PATTERNS = {
+    "CPF ou CNPJ": re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b|\b\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2}\b"),
+    "e-mail": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
+    "telefone": re.compile(r"\(?\b\d{2}\)?\s?9?\d{4}-?\d{4}\b"),
+}
+
+
+def _check_id(kind: str, value: str) -> str:
+    valid = get_catalog().ids(kind)
+    if value not in valid:
+        raise ValueError(unknown_id_message(KIND_LABELS[kind].capitalize(), value, valid))
+    return value
+
+
+class DraftRequest(BaseModel):
+    """One drafting request. Holds no personal data: only catalog ids and the
+    user's own instructions ever reach a prompt."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    objecao: str
+    tom: str
+    canal: str
+    estagio: str
+    perfil: str = "desconhecido"
+    pagamentos: list[str] = Field(default_factory=lambda: ["pix", "link"])
+    instrucoes: str = Field(default="", max_length=2000)
+    variantes: int = Field(default=1, ge=1, le=10)
+    seed: int | None = None
+
+    @field_validator("objecao")
+    @classmethod
+    def _objecao(cls, value: str) -> str:
+        return _check_id("objecoes", value)
+
+    @field_validator("tom")
+    @classmethod
+    def _tom(cls, value: str) -> str:
+        return _check_id("tons", value)
+
+    @field_validator("canal")
+    @classmethod
+    def _canal(cls, value: str) -> str:
+        return _check_id("canais", value)
+
+    @field_validator("estagio")
+    @classmethod
+    def _estagio(cls, value: str) -> str:
+        return _check_id("estagios", value)
+
+    @field_validator("perfil")
+    @classmethod
+    def _perfil(cls, value: str) -> str:
+        return _check_id("perfis", value)
+
+    @field_validator("instrucoes")
+    @classmethod
+    def _no_personal_data(cls, value: str) -> str:
+        for what, pattern in _PERSONAL_PATTERNS.items():
+            if pattern.search(value):
+                raise ValueError(
+                    f"as instruções parecem conter {what}; não coloque dados pessoais: use as variáveis "
+                    "do esquema (por exemplo {{ cliente.nome }}) e descreva o caso em termos gerais"
+                )
+        return value
+
+    @field_validator("pagamentos", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("pagamentos")
+    @classmethod
+    def _pagamentos(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("informe ao menos um meio de pagamento")
+        out: list[str] = []
+        for item in value:
+            _check_id("pagamentos", item)
+            if item not in out:
+                out.append(item)
+        return out
+
+    @property
+    def base_seed(self) -> int:
+        """The seed of variant 0 (0 when none was given, so runs are reproducible)."""
+        return self.seed if self.seed is not None else 0
+
+    def seed_for(self, variant: int) -> int:
+        return self.base_seed + variant
+
+    def key(self) -> str:
+        """A stable short hash of the request, used for cache and resume keys."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+    def label(self) -> str:
+        cat = get_catalog()
+        return " · ".join(
+            [
+                cat.label("objecoes", self.objecao),
+                cat.label("tons", self.tom),
+                cat.label("canais", self.canal),
+                cat.label("estagios", self.estagio),
+            ]
+        )
