@@ -3,6 +3,9 @@
 The public API is re-exported here; submodules hold the details.
 """
 
+import importlib
+from typing import Any
+
 from cobranca_kit.catalog import Catalog, get_catalog
 from cobranca_kit.compliance import CheckContext, Finding, Report, check, rules_summary
 from cobranca_kit.config import Config, load_config
@@ -33,7 +36,35 @@ from cobranca_kit.script import (
 
 __version__ = "0.1.0"
 
+# Heavier faces load on first use, so ``import cobranca_kit`` (and the CLI) stay
+# quick: the drafting backends pull in the openai SDK, the workbench ipywidgets.
+_LAZY = {
+    "DraftRequest": "cobranca_kit.drafting",
+    "CheckedDraft": "cobranca_kit.drafting",
+    "OfflineDrafter": "cobranca_kit.drafting",
+    "OpenAIDrafter": "cobranca_kit.drafting",
+    "get_drafter": "cobranca_kit.drafting",
+    "draft_checked": "cobranca_kit.drafting",
+    "draft_variants": "cobranca_kit.drafting",
+    "draft_matrix": "cobranca_kit.drafting",
+    "Library": "cobranca_kit.library",
+    "Template": "cobranca_kit.library",
+    "TemplateMeta": "cobranca_kit.library",
+    "TemplateRef": "cobranca_kit.library",
+    "render": "cobranca_kit.library",
+    "Workbench": "cobranca_kit.workbench",
+    "LibraryBrowser": "cobranca_kit.workbench",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    *_LAZY,
     "BatchError",
     "CallScript",
     "CallStep",
