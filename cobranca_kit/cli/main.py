@@ -31,9 +31,9 @@ def _root(
 
 
 # Each command module registers its commands on ``app``; order is the help's order.
-from cobranca_kit.cli import catalogo, modelos, rascunhar, verificar  # noqa: E402
+from cobranca_kit.cli import catalogo, executar, modelos, rascunhar, verificar  # noqa: E402
 
-for _module in (rascunhar, verificar, modelos, catalogo):
+for _module in (rascunhar, verificar, modelos, executar, catalogo):
     _module.register(app)
 
 

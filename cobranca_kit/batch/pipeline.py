@@ -1,0 +1,408 @@
+"""One batch run end to end, without the notebook: portfolio -> plan -> caps -> files.
+
+:func:`run_batch` is what the notebook, the benchmark and the tests call. It
+streams the portfolio in chunks (optionally planned in ``processos`` worker
+processes), applies the frequency caps against the contact ledger in this
+process, writes the outputs into a staging folder and publishes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cobranca_kit.batch.ledger import Contact, Ledger
+from cobranca_kit.batch.outputs import RunWriter, staging_dir
+from cobranca_kit.batch.plan import BRT, ChunkPlan, PlannedMessage, Planner, PlanSettings, Skipped, apply_caps
+from cobranca_kit.batch.portfolio import DEFAULT_CHUNK_ROWS, file_sha256, read_raw_chunks
+from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerprint
+from cobranca_kit.config import Config, load_config
+from cobranca_kit.errors import BatchError
+
+SUMMARY_VERSION = 1
+STATUSES = ("agendada", "adiada", "ignorada", "ja_planejada", "rejeitada", "sem_etapa_hoje")
+
+
+@dataclass
+class BatchSettings:
+    """The parameters of one run (the notebook's ``parameters`` cell, the CLI options)."""
+
+    carteira: Path
+    data: dt.date | None = None
+    hora: dt.time | None = None
+    regua: Path | None = None
+    biblioteca: Path | None = None
+    saida: Path | None = None
+    ledger: Path | None = None
+    dry_run: bool = False
+    canais: list[str] | None = None
+    colunas: dict[str, str] = field(default_factory=dict)
+    processos: int = 1
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    run_id: str | None = None
+    staging: Path | None = None
+    publish: bool = True
+    write_eml: bool = True
+    write_payloads: bool = True
+
+    def run_time(self) -> dt.datetime:
+        now = dt.datetime.now(BRT)
+        if self.data is None and self.hora is None:
+            return now.replace(second=0, microsecond=0)
+        day = self.data or now.date()
+        hour = self.hora or (now.time().replace(second=0, microsecond=0) if day == now.date() else dt.time(8))
+        return dt.datetime.combine(day, hour, tzinfo=BRT)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    folder: Path
+    summary: dict[str, Any]
+
+
+def new_run_id(run_time: dt.datetime, runs_dir: Path, dry_run: bool) -> str:
+    """``2026-11-23_0800_143501`` (run date and time, then wall-clock time for uniqueness)."""
+    stamp = dt.datetime.now(BRT).strftime("%H%M%S")
+    base = f"{run_time:%Y-%m-%d_%H%M}_{stamp}" + ("_simulacao" if dry_run else "")
+    candidate, n = base, 1
+    while (runs_dir / candidate).exists() or staging_dir(runs_dir, candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def resolve_paths(settings: BatchSettings, config: Config) -> tuple[Path, Path, Path, Path]:
+    """(régua, library, runs folder, ledger), from the settings or else the config."""
+    regua = settings.regua or config.path("regua")
+    if settings.regua is None and not regua.is_file():
+        regua = None  # type: ignore[assignment]  # packaged default
+    library = settings.biblioteca or config.path("biblioteca")
+    runs = settings.saida or config.path("execucoes")
+    ledger = settings.ledger or config.path("ledger")
+    return regua, library, runs, ledger  # type: ignore[return-value]
+
+
+# Worker-process state: one Planner per process, built once.
+_WORKER: Planner | None = None
+
+
+def _init_worker(plan_settings: PlanSettings) -> None:
+    global _WORKER
+    _WORKER = Planner(plan_settings)
+
+
+def _plan_in_worker(chunk: Any) -> ChunkPlan:
+    assert _WORKER is not None
+    return _WORKER.plan_chunk(chunk)
+
+
+def _planned_chunks(
+    chunks: Iterator[Any], plan_settings: PlanSettings, processes: int, library: Any | None
+) -> Iterator[ChunkPlan]:
+    """Plan chunks in order, in this process or in a bounded pool of workers."""
+    if processes <= 1:
+        planner = Planner(plan_settings, library=library)
+        for chunk in chunks:
+            yield planner.plan_chunk(chunk)
+        return
+    with ProcessPoolExecutor(
+        max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
+    ) as pool:
+        pending: deque[Future[ChunkPlan]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_plan_in_worker, chunk))
+            if len(pending) >= processes * 2:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def run_batch(
+    settings: BatchSettings,
+    config: Config | None = None,
+    *,
+    library: Any | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run the batch; returns the published run folder and the summary.
+
+    ``library`` lets tests pass an in-memory library (single process only).
+    """
+    started = time.perf_counter()
+    config = config or load_config()
+    empresa = config.require_empresa()
+    regua_path, library_path, runs_dir, ledger_path = resolve_paths(settings, config)
+    regua = load_regua(regua_path)
+    canais = tuple(settings.canais) if settings.canais else None
+    if canais:
+        bad = [c for c in canais if c not in BATCH_CHANNELS]
+        if bad:
+            raise BatchError(
+                f"canal desconhecido em 'canais': {', '.join(bad)} (use {', '.join(BATCH_CHANNELS)})"
+            )
+    carteira = Path(settings.carteira)
+    if not carteira.is_file():
+        raise BatchError(f"carteira não encontrada: {carteira}")
+    run_time = settings.run_time()
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+    plan_settings = PlanSettings(
+        run_time=run_time,
+        regua=regua,
+        config=config,
+        library_path=library_path,
+        channels=canais,
+        write_eml=settings.write_eml,
+        write_payloads=settings.write_payloads,
+    )
+    if library is None and not library_path.exists():
+        raise BatchError(f"biblioteca de modelos não encontrada: {library_path}")
+    if library is not None and settings.processos > 1:
+        raise BatchError("uma biblioteca em memória só funciona com processos = 1")
+
+    counts: dict[str, Counter[str]] = {
+        k: Counter()
+        for k in (
+            "status",
+            "estagio",
+            "canal",
+            "modelo",
+            "rejeitados_por_campo",
+            "rejeitados_por_categoria",
+            "ignorados_por_categoria",
+            "adiados_por_canal",
+            "devedores_por_estagio",
+            "horario",
+        )
+    }
+    totals = Counter()
+    writer = RunWriter(runs_dir, run_id, staging=settings.staging)
+    write_s = 0.0
+    planned_now: dict[str, list[dt.datetime]] = {}
+    ledger = Ledger(ledger_path, run_id, run_time.date(), dry_run=settings.dry_run)
+    bar = _progress_bar(carteira) if progress else None
+    try:
+        with ledger:
+            chunks = read_raw_chunks(carteira, settings.colunas, settings.chunk_rows)
+            for plan in _planned_chunks(chunks, plan_settings, settings.processos, library):
+                totals["lidas"] += plan.read
+                totals["aceitas"] += plan.accepted
+                totals["rejeitadas"] += len(plan.rejected)
+                for stage, n in plan.off_schedule.items():
+                    counts["devedores_por_estagio"][stage] += n
+                counts["status"]["sem_etapa_hoje"] += sum(plan.off_schedule.values())
+                accepted, deferred, skipped = _apply_ledger(plan, ledger, planned_now, config)
+                for r in plan.rejected:
+                    counts["rejeitados_por_campo"][r.field] += 1
+                    counts["rejeitados_por_categoria"][r.category] += 1
+                for s in skipped:
+                    counts["ignorados_por_categoria"][s.category] += 1
+                    counts["devedores_por_estagio"][s.stage] += 1
+                for d in deferred:
+                    counts["adiados_por_canal"][d.channel] += 1
+                    counts["devedores_por_estagio"][d.stage] += 1
+                for m in accepted:
+                    counts["estagio"][m.stage] += 1
+                    counts["canal"][m.channel] += 1
+                    counts["modelo"][f"{m.template_id}@v{m.template_version}"] += 1
+                    counts["devedores_por_estagio"][m.stage] += 1
+                    counts["horario"][m.scheduled_at.strftime("%Y-%m-%d %H:00")] += 1
+                counts["status"]["agendada"] += len(accepted)
+                counts["status"]["adiada"] += len(deferred)
+                counts["status"]["rejeitada"] += len(plan.rejected)
+                for s in skipped:
+                    counts["status"]["ja_planejada" if s.category == "ja_planejada" else "ignorada"] += 1
+                t0 = time.perf_counter()
+                ledger.record(
+                    [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
+                )
+                writer.write_messages(accepted)
+                writer.write_rejected(plan.rejected)
+                writer.write_deferred(deferred)
+                writer.write_skipped(skipped)
+                write_s += time.perf_counter() - t0
+                if bar is not None:
+                    bar.update(plan.read)
+            writer.close()
+            summary = _summary(
+                settings,
+                config,
+                run_id,
+                run_time,
+                carteira,
+                regua_path,
+                library_path,
+                totals,
+                counts,
+                started,
+                write_s,
+                ledger,
+                empresa.nome,
+                library,
+            )
+            writer.write_summary(summary)
+            if settings.publish:
+                folder = writer.publish()
+                ledger.complete()
+            else:
+                folder = writer.dir
+    except BaseException:
+        if settings.publish:
+            writer.abort()
+        else:
+            writer.close()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return RunResult(run_id, folder, summary)
+
+
+def _apply_ledger(
+    plan: ChunkPlan, ledger: Ledger, planned_now: dict[str, list[dt.datetime]], config: Config
+) -> tuple[list[PlannedMessage], list[Any], list[Skipped]]:
+    """Idempotency (same debt and step already planned) and frequency caps."""
+    history = ledger.history(m.debtor_id for m in plan.messages)
+    accepted: list[PlannedMessage] = []
+    deferred = []
+    skipped = list(plan.skipped)
+    for message in plan.messages:
+        past = history.get(message.debtor_id)
+        if past is not None and (message.debt, message.step) in past.done_steps:
+            run = past.run_for(message.debt, message.step)
+            skipped.append(
+                Skipped(
+                    message.line,
+                    message.debtor_id,
+                    message.step,
+                    message.stage,
+                    "ja_planejada",
+                    f"este passo já foi planejado para esta dívida na execução {run}",
+                )
+            )
+            continue
+        contacts = [*(past.contacts if past else ()), *planned_now.get(message.debtor_id, ())]
+        waiting = apply_caps(message, contacts, config)
+        if waiting is not None:
+            deferred.append(waiting)
+            continue
+        planned_now.setdefault(message.debtor_id, []).append(message.scheduled_at)
+        accepted.append(message)
+    return accepted, deferred, skipped
+
+
+def _templates_used(refs: list[str], library_path: Path, library: Any | None) -> list[dict[str, Any]]:
+    """Id, version, channel and approval of every template version the run used."""
+    from cobranca_kit.library import Library
+
+    lib = library if library is not None else Library(library_path)
+    out = []
+    for ref in refs:
+        ident, _, version = ref.rpartition("@v")
+        template = lib.get(ident, int(version))
+        out.append(
+            {
+                "ref": ref,
+                "id": ident,
+                "versao": int(version),
+                "canal": template.channel,
+                "status": template.status,
+                "aprovado_por": template.approved_by,
+                "aprovado_em": template.approved_at.isoformat() if template.approved_at else None,
+            }
+        )
+    return out
+
+
+def _progress_bar(path: Path) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="linhas", unit=" linhas", leave=True)
+
+
+def _summary(
+    settings: BatchSettings,
+    config: Config,
+    run_id: str,
+    run_time: dt.datetime,
+    carteira: Path,
+    regua_path: Path | None,
+    library_path: Path,
+    totals: Counter[str],
+    counts: dict[str, Counter[str]],
+    started: float,
+    write_s: float,
+    ledger: Ledger,
+    credor: str,
+    library: Any | None,
+) -> dict[str, Any]:
+    read, accepted, rejected = totals["lidas"], totals["aceitas"], totals["rejeitadas"]
+    if read != accepted + rejected:
+        raise BatchError(
+            f"contagem inconsistente: {read} linhas lidas, {accepted} aceitas e {rejected} rejeitadas"
+        )
+    status = counts["status"]
+    outcome = status["agendada"] + status["adiada"] + status["ignorada"] + status["ja_planejada"]
+    if accepted != outcome + status["sem_etapa_hoje"]:
+        raise BatchError(
+            f"contagem inconsistente: {accepted} linhas aceitas, mas {outcome + status['sem_etapa_hoje']} "
+            "com destino (agendada, adiada, ignorada, já planejada ou sem etapa hoje)"
+        )
+    total_s = time.perf_counter() - started
+    return {
+        "versao_resumo": SUMMARY_VERSION,
+        "execucao": run_id,
+        "data_execucao": run_time.date().isoformat(),
+        "hora_execucao": run_time.isoformat(timespec="minutes"),
+        "simulacao": settings.dry_run,
+        "credor": credor,
+        "entrada": {
+            "arquivo": str(carteira),
+            "sha256": file_sha256(carteira),
+            "colunas": dict(settings.colunas),
+        },
+        "regua": {
+            "arquivo": str(regua_path or "(padrão do cobranca-kit)"),
+            "hash": regua_fingerprint(regua_path),
+        },
+        "biblioteca": str(library_path),
+        "config_hash": config.fingerprint(),
+        "linhas": {
+            "lidas": read,
+            "aceitas": accepted,
+            "rejeitadas": rejected,
+            "conferencia": "lidas = aceitas + rejeitadas",
+        },
+        "contagens": {
+            "por_status": {k: status[k] for k in STATUSES},
+            "por_estagio": dict(counts["estagio"]),
+            "por_canal": dict(counts["canal"]),
+            "por_modelo": dict(counts["modelo"]),
+            "devedores_por_estagio": dict(counts["devedores_por_estagio"]),
+            "rejeitados_por_campo": dict(counts["rejeitados_por_campo"]),
+            "rejeitados_por_categoria": dict(counts["rejeitados_por_categoria"]),
+            "ignorados_por_categoria": dict(counts["ignorados_por_categoria"]),
+            "adiados_por_canal": dict(counts["adiados_por_canal"]),
+            "envios_por_hora": dict(sorted(counts["horario"].items())),
+        },
+        "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, library),
+        "registro_contatos": {
+            "arquivo": str(ledger.path),
+            "contatos_gravados": ledger.recorded,
+            "gravado": not settings.dry_run,
+        },
+        "processos": settings.processos,
+        "duracao_s": {
+            "total": round(total_s, 3),
+            "escrita": round(write_s, 3),
+            "leitura_e_planejamento": round(total_s - write_s, 3),
+        },
+        "linhas_por_segundo": round(read / total_s, 1) if total_s > 0 else None,
+    }

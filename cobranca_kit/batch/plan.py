@@ -1,0 +1,515 @@
+"""Planning one debtor: step, channel, template, rendered text, checks and send slot.
+
+This part is pure with respect to the workspace (it reads the library but
+writes nothing), so chunks of the portfolio can be planned in worker
+processes. Frequency caps need the contact ledger and are applied afterwards by
+:func:`apply_caps` in the process that owns the ledger.
+
+The full compliance check runs once per template version (cached in
+:class:`TemplateResolver`); each rendered message only gets the cheap,
+data-dependent channel checks (SMS encoding and segments, WhatsApp length,
+e-mail subject).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection, validate_row
+from cobranca_kit.batch.regua import Regua, ResolvedStep, Step
+from cobranca_kit.config import Config
+from cobranca_kit.errors import CobrancaKitError
+from cobranca_kit.formatting import primeiro_nome
+
+BRT = ZoneInfo("America/Sao_Paulo")
+
+
+@dataclass(slots=True)
+class PlannedMessage:
+    """A message ready to schedule (before frequency caps)."""
+
+    debtor_id: str
+    line: int
+    debt: str
+    uf: str
+    step: str
+    stage: str
+    channel: str
+    destination: str
+    template_id: str
+    template_version: int
+    parts: list[tuple[str, str]]
+    scheduled_at: dt.datetime
+    encoding: str = ""
+    segments: int = 0
+    last_contacts: tuple[dt.datetime, ...] = ()
+    whatsapp_payload: dict[str, Any] | None = None
+    eml: bytes | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    """A valid debtor that gets no message today, with the reason (pt-BR)."""
+
+    line: int
+    debtor_id: str
+    step: str
+    stage: str
+    category: str
+    reason: str
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "linha": self.line,
+            "devedor_id": self.debtor_id,
+            "passo": self.step,
+            "estagio": self.stage,
+            "categoria": self.category,
+            "motivo": self.reason,
+        }
+
+
+@dataclass(slots=True)
+class Deferred:
+    """A debtor who hit a frequency cap: contacted later, never dropped."""
+
+    line: int
+    debtor_id: str
+    step: str
+    stage: str
+    channel: str
+    reason: str
+    next_allowed: dt.datetime
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "linha": self.line,
+            "devedor_id": self.debtor_id,
+            "passo": self.step,
+            "estagio": self.stage,
+            "canal": self.channel,
+            "motivo": self.reason,
+            "proximo_contato_em": self.next_allowed.isoformat(timespec="minutes"),
+        }
+
+
+@dataclass
+class ChunkPlan:
+    """What planning one chunk produced; ``read`` = accepted + rejected."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    messages: list[PlannedMessage] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    off_schedule: Counter[str] = field(default_factory=Counter)  # stage -> debtors with no step today
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Everything a (possibly separate) process needs to plan chunks."""
+
+    run_time: dt.datetime
+    regua: Regua
+    config: Config
+    library_path: Path
+    channels: tuple[str, ...] | None = None
+    write_eml: bool = True
+    write_payloads: bool = True
+
+
+# Free-text fields whose content could change the checker's verdict (a description
+# such as "mensalidade; sem pagamento não faz a prova"). A message using one is
+# checked in full once per (template version, value); typed fields (amounts,
+# dates, links, masked documents) cannot add a violation.
+RECHECK_FIELDS = ("divida.descricao",)
+
+
+@dataclass
+class TemplateChoice:
+    """A usable template version with its once-per-version verdict."""
+
+    template: Any
+    compiled: Any
+    blocked: str | None  # pt-BR reason when the save-time/compliance check blocks it
+    context: Any = None  # the CheckContext used, reused for data-dependent rechecks
+    recheck: tuple[str, ...] = ()  # RECHECK_FIELDS this template prints
+
+
+class TemplateResolver:
+    """Finds the approved template for a (objeção, tom, canal, estágio) and caches verdicts."""
+
+    def __init__(self, library: Any, config: Config) -> None:
+        self.library = library
+        self.config = config
+        self._by_key: dict[tuple[Any, ...], TemplateChoice | str] = {}
+        self._profiled: bool | None = None
+        self._data_verdicts: dict[tuple[Any, ...], str] = {}
+
+    def choose(self, resolved: ResolvedStep, channel: str, perfil: str | None) -> TemplateChoice | str:
+        if not self._has_profiled_templates():
+            perfil = None  # same answer from ``find``, far fewer lookups
+        key = (
+            resolved.modelo,
+            resolved.pinned_version,
+            resolved.objecao,
+            resolved.tom,
+            channel,
+            resolved.step.estagio,
+            perfil,
+        )
+        found = self._by_key.get(key)
+        if found is None:
+            found = self._lookup(resolved, channel, perfil)
+            self._by_key[key] = found
+        return found
+
+    def _has_profiled_templates(self) -> bool:
+        """True when some approved template targets a specific debtor profile."""
+        if self._profiled is None:
+            self._profiled = any(not t.meta.generic_profile for t in self.library.list(status="aprovado"))
+        return self._profiled
+
+    def _lookup(self, resolved: ResolvedStep, channel: str, perfil: str | None) -> TemplateChoice | str:
+        estagio = resolved.step.estagio
+        if resolved.modelo:
+            try:
+                template = self.library.get(resolved.modelo, resolved.pinned_version)
+            except CobrancaKitError as exc:
+                return f"modelo fixado na régua indisponível: {exc} Rascunhos nunca são enviados."
+            if template.status != "aprovado":
+                return (
+                    f"modelo {template.ref} está '{template.status}', não aprovado: "
+                    "rascunhos nunca são enviados"
+                )
+            if template.channel != channel:
+                return f"modelo fixado {template.ref} é de {template.channel}, não de {channel}"
+        else:
+            template = self.library.find(resolved.objecao, resolved.tom, channel, estagio, perfil)
+            if template is None:
+                return (
+                    f"nenhum modelo aprovado para objeção '{resolved.objecao}', tom '{resolved.tom}', "
+                    f"canal '{channel}', estágio '{estagio}'"
+                )
+        return self._verdict(template, resolved)
+
+    def _verdict(self, template: Any, resolved: ResolvedStep) -> TemplateChoice | str:
+        from cobranca_kit.compliance import CheckContext, check
+        from cobranca_kit.library.render import compile_template
+
+        try:
+            compiled = compile_template(template)
+        except CobrancaKitError as exc:
+            return f"modelo {template.ref} não pode ser montado: {exc}"
+        context = CheckContext(
+            stage=resolved.step.estagio,
+            objection=template.meta.objecao,
+            payment_methods=list(template.meta.pagamentos),
+            template=True,
+        )
+        report = check(template.script, template.channel, context)
+        blocked = None
+        if report.blocks:
+            rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
+            blocked = f"modelo {template.ref} reprovado na verificação de conformidade ({rules})"
+        used = {name for name, _ in compiled.fields}
+        recheck = tuple(f for f in RECHECK_FIELDS if f in used)
+        return TemplateChoice(template, compiled, blocked, context, recheck)
+
+    def data_verdict(
+        self, choice: TemplateChoice, parts: list[tuple[str, str]], values: tuple[Any, ...]
+    ) -> str:
+        """Full check of one rendered message, cached per (template version, free-text values)."""
+        from cobranca_kit.compliance import check
+        from cobranca_kit.script import script_from_parts
+
+        key = (choice.template.ref, values)
+        verdict = self._data_verdicts.get(key)
+        if verdict is None:
+            context = choice.context.model_copy(update={"template": False})
+            report = check(
+                script_from_parts(choice.template.channel, parts), choice.template.channel, context
+            )
+            verdict = ""
+            if report.blocks:
+                rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
+                fields = ", ".join(choice.recheck)
+                verdict = f"com os dados desta linha ({fields}) a mensagem fere regras bloqueantes ({rules})"
+            self._data_verdicts[key] = verdict
+        return verdict
+
+
+class Planner:
+    """Plans chunks of the portfolio for one run (one per process)."""
+
+    def __init__(self, settings: PlanSettings, library: Any | None = None) -> None:
+        from cobranca_kit.library import Library
+
+        self.settings = settings
+        self.regua = settings.regua
+        self.config = settings.config
+        self.run_time = settings.run_time
+        self.run_date = settings.run_time.date()
+        self.library = library if library is not None else Library(settings.library_path)
+        self.resolver = TemplateResolver(self.library, self.config)
+        self.empresa = self.config.require_empresa().model_dump()
+        self._slots: dict[tuple[str, int], dt.datetime] = {}
+
+    # -- chunk level
+    def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
+        out = ChunkPlan(read=len(chunk.rows))
+        for line, raw in zip(chunk.lines, chunk.rows, strict=True):
+            row = validate_row(raw, line, self.run_date)
+            if isinstance(row, Rejection):
+                out.rejected.append(row)
+                continue
+            out.accepted += 1
+            result = self.plan_debtor(row)
+            if isinstance(result, PlannedMessage):
+                out.messages.append(result)
+            elif isinstance(result, Skipped):
+                out.skipped.append(result)
+            else:
+                out.off_schedule[result] += 1
+        return out
+
+    # -- debtor level
+    def plan_debtor(self, debtor: Debtor) -> PlannedMessage | Skipped | str:
+        """A message, a reasoned skip, or (a stage id) when no step is due today."""
+        from cobranca_kit.catalog import get_catalog
+
+        days = (self.run_date - debtor.vencimento).days
+        step = self.regua.step_for(days)
+        if step is None:
+            return get_catalog().stage_for_days(days)
+        resolved = self.regua.resolve(step, debtor.objecao, debtor.perfil)
+        if resolved.suspended:
+            return self._skip(debtor, step, "suspensa", resolved.suspended)
+        channels = self._channels(debtor, resolved)
+        if isinstance(channels, str):
+            return self._skip(debtor, step, "sem_canal", channels)
+        reasons: list[str] = []
+        data = self.render_data(debtor, days)
+        for channel in channels:
+            attempt = self._try_channel(debtor, resolved, channel, data)
+            if isinstance(attempt, PlannedMessage):
+                return attempt
+            reasons.append(f"{channel}: {attempt}")
+            if self.regua.sem_modelo == "ignorar":
+                break
+        return self._skip(debtor, step, "sem_mensagem", "; ".join(reasons))
+
+    def _skip(self, debtor: Debtor, step: Step, category: str, reason: str) -> Skipped:
+        return Skipped(debtor.line, debtor.id, step.id, step.estagio, category, reason)
+
+    def _channels(self, debtor: Debtor, resolved: ResolvedStep) -> list[str] | str:
+        wanted = [c for c in resolved.canais if not self.settings.channels or c in self.settings.channels]
+        if not wanted:
+            return "nenhum canal do passo está habilitado nesta execução"
+        usable, why = [], []
+        for channel in wanted:
+            if channel in debtor.nao_contatar:
+                why.append(f"{channel}: cliente pediu para não ser contatado por este canal")
+            elif channel in ("whatsapp", "sms") and not debtor.telefone:
+                why.append(f"{channel}: sem telefone")
+            elif channel in ("whatsapp", "sms") and not debtor.celular:
+                why.append(f"{channel}: telefone fixo")
+            elif channel == "email" and not debtor.email:
+                why.append("email: sem e-mail")
+            else:
+                usable.append(channel)
+        return usable if usable else "; ".join(why)
+
+    def _try_channel(
+        self, debtor: Debtor, resolved: ResolvedStep, channel: str, data: dict[str, Any]
+    ) -> PlannedMessage | str:
+        from cobranca_kit.library.render import render_compiled
+
+        choice = self.resolver.choose(resolved, channel, debtor.perfil)
+        if isinstance(choice, str):
+            return choice
+        if choice.blocked:
+            return choice.blocked
+        try:
+            parts = render_compiled(choice.compiled, data, debtor.line)
+        except CobrancaKitError as exc:
+            return str(exc)
+        if choice.recheck:
+            values = tuple(_lookup_field(data, name) for name in choice.recheck)
+            verdict = self.resolver.data_verdict(choice, parts, values)
+            if verdict:
+                return verdict
+        problem, encoding, segments = self.channel_problem(channel, parts)
+        if problem:
+            return problem
+        destination = debtor.email if channel == "email" else debtor.telefone
+        assert destination is not None
+        template = choice.template
+        message = PlannedMessage(
+            debtor_id=debtor.id,
+            line=debtor.line,
+            debt=debtor.debt_key,
+            uf=debtor.uf,
+            step=resolved.step.id,
+            stage=resolved.step.estagio,
+            channel=channel,
+            destination=destination,
+            template_id=template.id,
+            template_version=template.version,
+            parts=parts,
+            scheduled_at=self.send_slot(debtor),
+            encoding=encoding,
+            segments=segments,
+            last_contacts=debtor.ultimos_contatos,
+        )
+        try:
+            if channel == "whatsapp" and self.settings.write_payloads:
+                message.whatsapp_payload = _whatsapp_payload(template, data, destination)
+            if channel == "email" and self.settings.write_eml:
+                message.eml = _email_bytes(template, data, self.config, destination)
+        except CobrancaKitError as exc:
+            return f"exportação falhou: {exc}"
+        return message
+
+    def channel_problem(self, channel: str, parts: Sequence[tuple[str, str]]) -> tuple[str | None, str, int]:
+        """Cheap per-message checks that depend on the rendered data."""
+        from cobranca_kit.compliance import sms_info
+
+        limits = self.regua.limites
+        if channel == "sms":
+            info = sms_info(parts[0][1])
+            if info.segments > limits.sms_max_segmentos:
+                return (
+                    f"SMS com {info.segments} segmentos ({info.encoding}), acima do máximo de "
+                    f"{limits.sms_max_segmentos}",
+                    info.encoding,
+                    info.segments,
+                )
+            return None, info.encoding, info.segments
+        if channel == "whatsapp":
+            for name, text in parts:
+                if len(text) > limits.whatsapp_max_caracteres:
+                    return (
+                        f"WhatsApp {name} com {len(text)} caracteres, acima do máximo de "
+                        f"{limits.whatsapp_max_caracteres}",
+                        "",
+                        len(parts),
+                    )
+            return None, "", len(parts)
+        if channel == "email":
+            subject = dict(parts).get("assunto", "")
+            if not subject.strip() or "\n" in subject.strip():
+                return "assunto do e-mail vazio ou com quebra de linha", "", 0
+            if len(subject) > limits.email_assunto_max_caracteres:
+                return (
+                    f"assunto do e-mail com {len(subject)} caracteres, acima do máximo de "
+                    f"{limits.email_assunto_max_caracteres}",
+                    "",
+                    0,
+                )
+            return None, "", 0
+        return None, "", 0
+
+    def send_slot(self, debtor: Debtor) -> dt.datetime:
+        """Next allowed slot in the debtor's state, spread over ``espalhar_minutos``."""
+        from cobranca_kit.compliance import next_allowed_slot
+
+        spread = self.regua.espalhar_minutos
+        offset = zlib.crc32(debtor.id.encode("utf-8")) % spread if spread else 0
+        key = (debtor.uf, offset)
+        slot = self._slots.get(key)
+        if slot is None:
+            first = self._slots.get((debtor.uf, -1))
+            if first is None:
+                first = next_allowed_slot(self.run_time, debtor.uf, self.config)
+                self._slots[(debtor.uf, -1)] = first
+            slot = next_allowed_slot(first + dt.timedelta(minutes=offset), debtor.uf, self.config)
+            self._slots[key] = slot
+        return slot
+
+    def render_data(self, debtor: Debtor, days: int) -> dict[str, Any]:
+        """The nested placeholder data (``fields.yaml``) for one debtor; absent values are None."""
+        return {
+            "cliente": {
+                "nome": debtor.nome,
+                "primeiro_nome": primeiro_nome(debtor.nome),
+                "documento_mascarado": debtor.documento_mascarado,
+            },
+            "divida": {
+                "valor": debtor.valor,
+                "valor_atualizado": debtor.valor_atualizado,
+                "vencimento": debtor.vencimento,
+                "dias_atraso": max(days, 0),
+                "descricao": debtor.descricao,
+                "numero_documento": debtor.numero_documento,
+            },
+            "pagamento": {
+                "link": debtor.link_pagamento,
+                "pix_copia_e_cola": debtor.pix_copia_e_cola,
+                "pix_expira_em": debtor.pix_expira_em,
+                "linha_digitavel": debtor.linha_digitavel,
+            },
+            "empresa": self.empresa,
+            "acordo": {"parcelas": None, "valor_parcela": None, "validade": None},
+            "atendente": {"nome": None},
+            "protocolo": f"{self.run_date:%Y%m%d}-{debtor.line:07d}",
+        }
+
+
+def _lookup_field(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for key in dotted.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _whatsapp_payload(template: Any, data: dict[str, Any], to: str) -> dict[str, Any]:
+    from cobranca_kit.library import whatsapp_send_payload
+
+    return whatsapp_send_payload(template, data, to)
+
+
+def _email_bytes(template: Any, data: dict[str, Any], config: Config, to: str) -> bytes:
+    from cobranca_kit.library import email_message
+
+    message: EmailMessage = email_message(template, data, config, to)
+    return bytes(message)
+
+
+def apply_caps(
+    message: PlannedMessage,
+    history: Sequence[dt.datetime],
+    config: Config,
+) -> Deferred | None:
+    """Check the frequency caps for ``message`` against earlier contacts (ledger + portfolio)."""
+    from cobranca_kit.compliance import contact_allowed, next_allowed_slot
+
+    past = [*history, *(_aware(t) for t in message.last_contacts)]
+    if not past:
+        return None
+    decision = contact_allowed(past, message.scheduled_at, config)
+    if decision.allowed:
+        return None
+    when = decision.next_allowed or (message.scheduled_at + dt.timedelta(days=1))
+    when = next_allowed_slot(when, message.uf, config)
+    return Deferred(
+        message.line,
+        message.debtor_id,
+        message.step,
+        message.stage,
+        message.channel,
+        decision.reason or "limite de contatos atingido",
+        when,
+    )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=BRT)

@@ -1,0 +1,650 @@
+"""Reading and validating the portfolio of open debts (CSV, XLSX or Parquet).
+
+Files come from ERPs and spreadsheets: CSV with ``;`` or ``,``, in UTF-8 or
+Latin-1, headers in many spellings. Rows are read in chunks of raw values
+(:func:`read_raw_chunks`) and validated one by one (:func:`validate_row`); a bad
+row becomes a :class:`Rejection` naming its line, field and a pt-BR reason, never
+an exception and never a silent drop.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from validate_docbr import CNPJ, CPF
+
+from cobranca_kit.catalog import get_catalog
+from cobranca_kit.config import UFS
+from cobranca_kit.errors import BatchError
+
+PRESCRIPTION_YEARS = 5
+DEFAULT_CHUNK_ROWS = 20_000
+
+# Canonical column -> accepted header spellings (normalised: lower case, no
+# accents, non-alphanumerics as "_"). A ``colunas`` mapping in the run
+# parameters takes precedence for headers not listed here.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "id_devedor", "devedor_id", "codigo", "cod_cliente", "codigo_cliente", "cliente_id"),
+    "nome": ("nome", "nome_cliente", "cliente", "razao_social", "nome_devedor"),
+    "documento": ("documento", "cpf_cnpj", "cpfcnpj", "cpf", "cnpj", "cpf_ou_cnpj"),
+    "telefone": ("telefone", "celular", "fone", "tel", "whatsapp", "telefone_celular"),
+    "email": ("email", "e_mail"),
+    "uf": ("uf", "estado"),
+    "valor": ("valor", "valor_aberto", "valor_em_aberto", "saldo", "valor_divida"),
+    "valor_atualizado": ("valor_atualizado", "valor_corrigido"),
+    "vencimento": ("vencimento", "data_vencimento", "dt_vencimento", "venc"),
+    "descricao": ("descricao", "produto", "servico"),
+    "numero_documento": ("numero_documento", "fatura", "contrato", "nr_documento", "num_documento"),
+    "link_pagamento": ("link_pagamento", "link", "url_pagamento"),
+    "pix_copia_e_cola": ("pix_copia_e_cola", "pix", "codigo_pix"),
+    "pix_expira_em": ("pix_expira_em", "validade_pix"),
+    "linha_digitavel": ("linha_digitavel", "boleto"),
+    "objecao": ("objecao",),
+    "perfil": ("perfil",),
+    "nao_contatar": ("nao_contatar", "optout", "opt_out", "opt_outs", "restricoes", "nao_quer"),
+    "ultimos_contatos": ("ultimos_contatos", "ultimo_contato", "contatos_anteriores"),
+}
+REQUIRED_COLUMNS = ("id", "nome", "documento", "uf", "valor", "vencimento")
+
+FIELD_LABELS = {
+    "id": "identificador",
+    "nome": "nome",
+    "documento": "CPF/CNPJ",
+    "telefone": "telefone",
+    "email": "e-mail",
+    "uf": "UF",
+    "valor": "valor",
+    "valor_atualizado": "valor atualizado",
+    "vencimento": "vencimento",
+    "link_pagamento": "link de pagamento",
+    "pix_expira_em": "validade do Pix",
+    "objecao": "objeção",
+    "perfil": "perfil",
+    "nao_contatar": "não contatar",
+    "ultimos_contatos": "últimos contatos",
+}
+
+# Words in an opt-out cell and the channel they name (accent-free, lower case).
+_OPTOUT_WORDS: dict[str, tuple[str, ...]] = {
+    "whatsapp": ("whatsapp", "whats", "wpp", "zap", "zapzap"),
+    "sms": ("sms", "torpedo"),
+    "email": ("email", "e_mail", "mail"),
+    "telefone": ("telefone", "ligacao", "ligacoes", "ligar", "chamada", "chamadas"),
+}
+_OPTOUT_ALL = ("todos", "todas", "nenhum", "nenhuma", "qualquer", "tudo")
+_OPTOUT_NOISE = {
+    "nao",
+    "quer",
+    "sem",
+    "por",
+    "favor",
+    "de",
+    "via",
+    "e",
+    "ou",
+    "contato",
+    "contatos",
+    "receber",
+    "mensagem",
+    "mensagens",
+    "canal",
+    "canais",
+    "optout",
+    "opt",
+    "out",
+    "pelo",
+    "pela",
+    "no",
+    "na",
+    "em",
+    "mais",
+    "quero",
+    "deseja",
+}
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_AMOUNT_RE = re.compile(
+    r"^-?\d+$|^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$|^-?\d+\.\d+$|^-?\d{1,3}(,\d{3})+\.\d+$"
+)
+
+
+def normalise_header(name: object) -> str:
+    """``"Data de Vencimento"`` -> ``"data_de_vencimento"``, ``"E-mail"`` -> ``"e_mail"``."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass(slots=True)
+class Debtor:
+    """One validated portfolio row (one open debt)."""
+
+    line: int
+    id: str
+    nome: str
+    documento: str
+    tipo_documento: str
+    uf: str
+    valor: Decimal
+    vencimento: dt.date
+    telefone: str | None = None
+    celular: bool = False
+    email: str | None = None
+    valor_atualizado: Decimal | None = None
+    descricao: str | None = None
+    numero_documento: str | None = None
+    link_pagamento: str | None = None
+    pix_copia_e_cola: str | None = None
+    pix_expira_em: str | None = None
+    linha_digitavel: str | None = None
+    objecao: str | None = None
+    perfil: str | None = None
+    nao_contatar: frozenset[str] = frozenset()
+    ultimos_contatos: tuple[dt.datetime, ...] = ()
+
+    @property
+    def documento_mascarado(self) -> str:
+        d = self.documento
+        if self.tipo_documento == "cpf":
+            return f"***.{d[3:6]}.{d[6:9]}-**"
+        return f"**.{d[2:5]}.{d[5:8]}/{d[8:12]}-**"
+
+    @property
+    def debt_key(self) -> str:
+        """Identifies the debt across runs: the document number or else the due date."""
+        return self.numero_documento or self.vencimento.isoformat()
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A row set aside: where it is, which field and why (pt-BR)."""
+
+    line: int
+    field: str
+    reason: str
+    debtor_id: str = ""
+    category: str = "invalida"
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "linha": self.line,
+            "devedor_id": self.debtor_id,
+            "campo": self.field,
+            "categoria": self.category,
+            "motivo": self.reason,
+        }
+
+
+@dataclass
+class RawChunk:
+    """A slice of the input: raw cell values keyed by canonical column, with line numbers."""
+
+    lines: list[int]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the whole file decodes as UTF-8, else ``latin-1`` (Excel/ERP exports)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8-sig"
+
+
+def detect_separator(header_line: str) -> str:
+    """``;`` or ``,``: whichever splits the header into more columns (ties go to ``;``)."""
+    semi, comma = header_line.count(";"), header_line.count(",")
+    if semi == 0 and comma == 0:
+        try:
+            return csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
+        except csv.Error:
+            return ";"
+    return ";" if semi >= comma else ","
+
+
+def map_columns(headers: list[str], mapping: Mapping[str, str] | None, path: Path) -> dict[str, str]:
+    """Source header -> canonical column, or a :class:`BatchError` naming what is missing."""
+    mapping = dict(mapping or {})
+    unknown = sorted(set(mapping) - set(COLUMN_ALIASES))
+    if unknown:
+        raise BatchError(
+            f"{path}: mapeamento de colunas com campo desconhecido: {', '.join(unknown)}. "
+            f"Campos válidos: {', '.join(COLUMN_ALIASES)}."
+        )
+    by_norm = {normalise_header(h): h for h in headers}
+    result: dict[str, str] = {}
+    for canonical, source in mapping.items():
+        if source not in headers and normalise_header(source) not in by_norm:
+            raise BatchError(
+                f"{path}: a coluna '{source}' indicada para '{canonical}' não existe no arquivo. "
+                f"Colunas encontradas: {', '.join(map(str, headers))}."
+            )
+        result[source if source in headers else by_norm[normalise_header(source)]] = canonical
+    taken = set(result.values())
+    for canonical, aliases in COLUMN_ALIASES.items():
+        if canonical in taken:
+            continue
+        for alias in aliases:
+            if alias in by_norm and by_norm[alias] not in result:
+                result[by_norm[alias]] = canonical
+                taken.add(canonical)
+                break
+    missing = [c for c in REQUIRED_COLUMNS if c not in taken]
+    if missing:
+        raise BatchError(
+            f"{path}: coluna(s) obrigatória(s) ausente(s): {', '.join(missing)}. "
+            f"Colunas encontradas: {', '.join(map(str, headers))}. "
+            "Indique o nome certo no parâmetro 'colunas' (ex.: -p colunas.documento CPF_CNPJ)."
+        )
+    return result
+
+
+def read_raw_chunks(
+    path: str | Path, mapping: Mapping[str, str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[RawChunk]:
+    """Stream the portfolio as chunks of raw values keyed by canonical column.
+
+    Line numbers are those a user sees: for CSV and XLSX the header is line 1; for
+    Parquet the first row is line 1.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BatchError(f"carteira não encontrada: {path}")
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        yield from _csv_chunks(path, mapping, chunk_rows)
+    elif suffix in {".xlsx", ".xlsm"}:
+        yield from _xlsx_chunks(path, mapping, chunk_rows)
+    elif suffix in {".parquet", ".pq"}:
+        yield from _parquet_chunks(path, mapping, chunk_rows)
+    else:
+        raise BatchError(
+            f"{path}: formato não suportado ({suffix or 'sem extensão'}); use CSV, XLSX ou Parquet."
+        )
+
+
+def _csv_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) -> Iterator[RawChunk]:
+    encoding = detect_encoding(path)
+    with path.open("r", encoding=encoding, newline="") as fh:
+        header_line = fh.readline()
+        if not header_line.strip():
+            raise BatchError(f"{path}: arquivo vazio ou sem cabeçalho.")
+        sep = detect_separator(header_line)
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=sep)
+        headers = next(reader)
+        columns = map_columns(headers, mapping, path)
+        index = [(i, columns[h]) for i, h in enumerate(headers) if h in columns]
+        width = len(headers)
+        chunk = RawChunk(lines=[])
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not c.strip() for c in record):
+                continue  # blank line: not a row
+            row: dict[str, Any] = {c: (record[i] if i < len(record) else "") for i, c in index}
+            if len(record) != width:
+                row["__erro__"] = (
+                    f"a linha tem {len(record)} colunas e o cabeçalho tem {width} "
+                    f"(separador '{sep}'; confira aspas e separadores)"
+                )
+            chunk.lines.append(line)
+            chunk.rows.append(row)
+            if len(chunk.rows) >= chunk_rows:
+                yield chunk
+                chunk = RawChunk(lines=[])
+        if chunk.rows:
+            yield chunk
+
+
+def _xlsx_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) -> Iterator[RawChunk]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise BatchError(f"{path}: não foi possível abrir a planilha ({exc}).") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        headers = [("" if h is None else str(h)) for h in next(rows, ())]
+        if not any(headers):
+            raise BatchError(f"{path}: planilha vazia ou sem cabeçalho na primeira linha.")
+        columns = map_columns(headers, mapping, path)
+        index = [(i, columns[h]) for i, h in enumerate(headers) if h in columns]
+        chunk = RawChunk(lines=[])
+        for line, record in enumerate(rows, start=2):
+            if not record or all(c is None or str(c).strip() == "" for c in record):
+                continue
+            chunk.lines.append(line)
+            chunk.rows.append({c: (record[i] if i < len(record) else None) for i, c in index})
+            if len(chunk.rows) >= chunk_rows:
+                yield chunk
+                chunk = RawChunk(lines=[])
+        if chunk.rows:
+            yield chunk
+    finally:
+        book.close()
+
+
+def _parquet_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) -> Iterator[RawChunk]:
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+    except Exception as exc:
+        raise BatchError(f"{path}: não foi possível abrir o Parquet ({exc}).") from exc
+    headers = list(source.schema_arrow.names)
+    columns = map_columns(headers, mapping, path)
+    line = 0
+    for batch in source.iter_batches(batch_size=chunk_rows, columns=list(columns)):
+        data = {columns[name]: batch.column(name).to_pylist() for name in batch.schema.names}
+        n = batch.num_rows
+        chunk = RawChunk(lines=list(range(line + 1, line + n + 1)))
+        keys = list(data)
+        chunk.rows = [{k: data[k][i] for k in keys} for i in range(n)]
+        line += n
+        yield chunk
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, reason: str, category: str = "invalida") -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        self.category = category
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_amount(value: Any) -> Decimal:
+    """``1.234,56``, ``R$ 1.234,56``, ``1234.56``, ``1234,56`` or a number -> ``Decimal``."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("valor vazio")
+        return Decimal(str(value))
+    text = (_text(value) or "").replace("R$", "").replace("\xa0", "").replace(" ", "")
+    if not text:
+        raise ValueError("valor vazio")
+    if not _AMOUNT_RE.match(text):
+        raise ValueError(f"valor inválido: '{value}' (use 1.234,56 ou 1234.56)")
+    if re.fullmatch(r"-?\d{1,3}\.\d{3}", text):
+        raise ValueError(f"valor ambíguo: '{value}' (escreva 1.234,00 ou 1234.00)")
+    if "," in text and ("." not in text or text.rfind(",") > text.rfind(".")):
+        text = text.replace(".", "").replace(",", ".")
+    else:
+        text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+        raise ValueError(f"valor inválido: '{value}'") from exc
+
+
+_BR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_date(value: Any) -> dt.date:
+    """``dd/mm/aaaa``, ISO ``aaaa-mm-dd`` (optionally with a time) or a date object."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    if not text:
+        raise ValueError("data vazia")
+    try:
+        if "/" in text:
+            match = _BR_DATE.match(text)
+            if not match:
+                raise ValueError(text)
+            return dt.date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        if len(text) > 10:
+            return dt.datetime.fromisoformat(text).date()
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"data inválida: '{text}' (use dd/mm/aaaa ou aaaa-mm-dd)") from exc
+
+
+def parse_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    text = _text(value) or ""
+    try:
+        if "/" in text:
+            fmt = "%d/%m/%Y %H:%M" if ":" in text else "%d/%m/%Y"
+            return dt.datetime.strptime(text, fmt)
+        return dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"data inválida: '{text}' (use dd/mm/aaaa ou aaaa-mm-dd)") from exc
+
+
+def parse_optouts(value: Any) -> frozenset[str]:
+    """``"não quer WhatsApp"``, ``"sms; email"``, ``"todos"`` -> channel ids.
+
+    Unrecognised words raise, so an opt-out is never ignored by accident.
+    """
+    text = _text(value)
+    if not text:
+        return frozenset()
+    words = [w for w in normalise_header(text).split("_") if w]
+    joined = "_".join(words)
+    found: set[str] = set()
+    for channel, spellings in _OPTOUT_WORDS.items():
+        if any(s in words or ("_" in s and s in joined) for s in spellings):
+            found.add(channel)
+    if any(w in _OPTOUT_ALL for w in words):
+        return frozenset(_OPTOUT_WORDS)
+    known = {w for spellings in _OPTOUT_WORDS.values() for s in spellings for w in s.split("_")}
+    leftovers = [w for w in words if w not in known and w not in _OPTOUT_NOISE]
+    if leftovers or not found:
+        raise ValueError(
+            f"restrição de contato não reconhecida: '{text}' "
+            "(use nomes de canais: whatsapp, sms, email, telefone, ou 'todos')"
+        )
+    return frozenset(found)
+
+
+def prescription_limit(run_date: dt.date) -> dt.date:
+    """Due dates before this are time-barred (5 years, CC art. 206 §5º I)."""
+    try:
+        return run_date.replace(year=run_date.year - PRESCRIPTION_YEARS)
+    except ValueError:  # 29 February
+        return run_date.replace(year=run_date.year - PRESCRIPTION_YEARS, day=28)
+
+
+_CPF = CPF()
+_CNPJ = CNPJ()
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _document(raw: Any) -> tuple[str, str]:
+    text = _text(raw)
+    if not text:
+        raise _Bad("documento", "CPF/CNPJ vazio")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        text = str(int(raw))
+    digits = re.sub(r"\D", "", text)
+    if len(digits) <= 11 and len(digits) >= 9 and not re.search(r"[./-]", text):
+        digits = digits.zfill(11)  # spreadsheets drop leading zeros of CPFs
+    if len(digits) == 11:
+        if not _CPF.validate(digits):
+            raise _Bad("documento", f"CPF inválido: '{text}' (dígitos verificadores não conferem)")
+        return digits, "cpf"
+    if len(digits) == 14:
+        if not _CNPJ.validate(digits):
+            raise _Bad("documento", f"CNPJ inválido: '{text}' (dígitos verificadores não conferem)")
+        return digits, "cnpj"
+    raise _Bad("documento", f"CPF/CNPJ com número de dígitos errado: '{text}' (CPF tem 11, CNPJ tem 14)")
+
+
+def _phone(raw: Any) -> tuple[str | None, bool]:
+    text = _text(raw)
+    if not text:
+        return None, False
+    if isinstance(raw, float):
+        text = str(int(raw))
+    try:
+        number = phonenumbers.parse(text, "BR")
+    except phonenumbers.NumberParseException as exc:
+        raise _Bad("telefone", f"telefone inválido: '{text}'") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise _Bad("telefone", f"telefone inválido: '{text}' (confira o DDD e o número de dígitos)")
+    mobile = phonenumbers.number_type(number) in _MOBILE
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), mobile
+
+
+def validate_row(raw: Mapping[str, Any], line: int, run_date: dt.date) -> Debtor | Rejection:
+    """Validate one raw row; the first problem found becomes the rejection reason."""
+    debtor_id = _text(raw.get("id")) or ""
+    if isinstance(raw.get("id"), float) and float(raw["id"]).is_integer():
+        debtor_id = str(int(raw["id"]))
+    try:
+        if "__erro__" in raw:
+            raise _Bad("(linha)", raw["__erro__"])
+        if not debtor_id:
+            raise _Bad("id", "identificador do devedor vazio")
+        nome = _text(raw.get("nome"))
+        if not nome:
+            raise _Bad("nome", "nome vazio")
+        documento, tipo = _document(raw.get("documento"))
+        uf = (_text(raw.get("uf")) or "").upper()
+        if not uf:
+            raise _Bad("uf", "UF vazia (necessária para a janela de horário do estado)")
+        if uf not in UFS:
+            raise _Bad("uf", f"UF desconhecida: '{uf}'")
+        valor = _field("valor", parse_amount, raw.get("valor"))
+        if valor <= 0:
+            raise _Bad("valor", f"valor deve ser positivo: '{raw.get('valor')}'")
+        valor_atualizado = None
+        if _text(raw.get("valor_atualizado")):
+            valor_atualizado = _field("valor_atualizado", parse_amount, raw.get("valor_atualizado"))
+        vencimento = _field("vencimento", parse_date, raw.get("vencimento"))
+        if vencimento < prescription_limit(run_date):
+            raise _Bad(
+                "vencimento",
+                f"dívida prescrita: venceu em {vencimento:%d/%m/%Y}, há mais de {PRESCRIPTION_YEARS} anos; "
+                "não pode ser cobrada (STJ)",
+                category="prescrita",
+            )
+        telefone, celular = _phone(raw.get("telefone"))
+        email = _text(raw.get("email"))
+        if email and not _EMAIL_RE.match(email):
+            raise _Bad("email", f"e-mail inválido: '{email}'")
+        objecoes, perfis = _catalog_ids()
+        objecao = _text(raw.get("objecao"))
+        if objecao and objecao not in objecoes:
+            raise _Bad("objecao", f"objeção desconhecida: '{objecao}' (válidas: {', '.join(objecoes)})")
+        perfil = _text(raw.get("perfil"))
+        if perfil and perfil not in perfis:
+            raise _Bad("perfil", f"perfil desconhecido: '{perfil}' (válidos: {', '.join(perfis)})")
+        optouts = _field("nao_contatar", parse_optouts, raw.get("nao_contatar"))
+        contatos = _field("ultimos_contatos", _contacts, raw.get("ultimos_contatos"))
+        link = _text(raw.get("link_pagamento"))
+        if link and not link.startswith("https://"):
+            raise _Bad("link_pagamento", f"link de pagamento deve começar com https://: '{link}'")
+    except _Bad as bad:
+        return Rejection(line, bad.field, bad.reason, debtor_id, bad.category)
+    return Debtor(
+        line=line,
+        id=debtor_id,
+        nome=nome,
+        documento=documento,
+        tipo_documento=tipo,
+        uf=uf,
+        valor=valor,
+        vencimento=vencimento,
+        telefone=telefone,
+        celular=celular,
+        email=email,
+        valor_atualizado=valor_atualizado,
+        descricao=_text(raw.get("descricao")),
+        numero_documento=_text(raw.get("numero_documento")),
+        link_pagamento=link,
+        pix_copia_e_cola=_text(raw.get("pix_copia_e_cola")),
+        pix_expira_em=_text(raw.get("pix_expira_em")),
+        linha_digitavel=_text(raw.get("linha_digitavel")),
+        objecao=objecao,
+        perfil=perfil,
+        nao_contatar=optouts,
+        ultimos_contatos=contatos,
+    )
+
+
+@lru_cache(maxsize=1)
+def _catalog_ids() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cat = get_catalog()
+    return tuple(cat.ids("objecoes")), tuple(cat.ids("perfis"))
+
+
+def _field(name: str, parser: Any, value: Any) -> Any:
+    try:
+        return parser(value)
+    except ValueError as exc:
+        raise _Bad(name, str(exc)) from exc
+
+
+def _contacts(value: Any) -> tuple[dt.datetime, ...]:
+    if isinstance(value, dt.datetime | dt.date):
+        return (
+            parse_datetime(value)
+            if isinstance(value, dt.datetime)
+            else dt.datetime.combine(value, dt.time(12)),
+        )
+    text = _text(value)
+    if not text:
+        return ()
+    out = []
+    for piece in re.split(r"[|,]", text):
+        piece = piece.strip()
+        if piece:
+            when = parse_datetime(piece)
+            out.append(when if (":" in piece or "T" in piece) else when.replace(hour=12))
+    return tuple(out)
+
+
+def validate_chunk(chunk: RawChunk, run_date: dt.date) -> tuple[list[Debtor], list[Rejection]]:
+    accepted: list[Debtor] = []
+    rejected: list[Rejection] = []
+    for line, raw in zip(chunk.lines, chunk.rows, strict=True):
+        result = validate_row(raw, line, run_date)
+        (accepted if isinstance(result, Debtor) else rejected).append(result)  # type: ignore[arg-type]
+    return accepted, rejected

@@ -1,0 +1,198 @@
+"""The scheduled run: execute ``notebooks/02_conjunto_mensagens.ipynb`` with papermill.
+
+The notebook writes the run's files into a staging folder; this wrapper adds
+the executed notebook and its HTML export, then publishes the folder as
+``runs/<run-id>`` and marks the run complete in the contact ledger. When a cell
+fails, the folder becomes ``runs/<run-id>.falhou`` (with the executed notebook,
+for diagnosis), the run's contacts are discarded and a :class:`BatchError`
+names the failing cell, so the CLI exits non-zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cobranca_kit.batch.ledger import mark_run
+from cobranca_kit.batch.outputs import mark_failed, publish, staging_dir
+from cobranca_kit.batch.pipeline import BatchSettings, new_run_id, resolve_paths
+from cobranca_kit.config import Config
+from cobranca_kit.errors import BatchError
+
+NOTEBOOK_NAME = "02_conjunto_mensagens.ipynb"
+NOTEBOOK_PATH = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+KERNEL_NAME = "python3"
+PARAMETERS_FILE = "parametros.yaml"
+
+# Notebook parameters a user may set with ``-p chave valor`` (besides the CLI options).
+PARAMETER_KEYS = (
+    "carteira",
+    "data",
+    "hora",
+    "regua",
+    "biblioteca",
+    "saida",
+    "simulacao",
+    "canais",
+    "colunas",
+    "processos",
+    "config",
+)
+
+
+class NotebookFailed(BatchError):
+    """A notebook cell raised: the message names the cell and the kept notebook."""
+
+    exit_code = 1
+
+
+@dataclass
+class NotebookRun:
+    run_id: str
+    folder: Path
+    summary: dict[str, Any]
+    html: Path | None
+
+
+def notebook_parameters(
+    settings: BatchSettings, config: Config, run_id: str, staging: Path
+) -> dict[str, Any]:
+    """The values of the notebook's ``parameters`` cell (plain YAML types only)."""
+    regua, library, runs, ledger = resolve_paths(settings, config)
+    return {
+        "carteira": str(Path(settings.carteira).resolve()),
+        "data": settings.data.isoformat() if settings.data else "",
+        "hora": settings.hora.strftime("%H:%M") if settings.hora else "",
+        "regua": str(regua.resolve()) if regua else "",
+        "biblioteca": str(library.resolve()),
+        "saida": str(runs.resolve()),
+        "registro_contatos": str(ledger.resolve()),
+        "simulacao": settings.dry_run,
+        "canais": list(settings.canais or []),
+        "colunas": dict(settings.colunas),
+        "processos": settings.processos,
+        "config": str(config.source.resolve()) if config.source else "",
+        "execucao": run_id,
+        "pasta_execucao": str(staging.resolve()),
+    }
+
+
+def run_notebook(
+    settings: BatchSettings,
+    config: Config,
+    *,
+    notebook: Path = NOTEBOOK_PATH,
+    progress: bool = True,
+    html: bool = True,
+) -> NotebookRun:
+    """Execute the batch notebook for ``settings`` and publish the run folder."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    if not notebook.is_file():
+        raise BatchError(f"caderno não encontrado: {notebook}")
+    _, _, runs_dir, ledger_path = resolve_paths(settings, config)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    run_time = settings.run_time()  # fixed once, so the run id and the notebook agree
+    settings = replace(settings, data=run_time.date(), hora=run_time.time())
+    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+    staging = staging_dir(runs_dir, run_id)
+    staging.mkdir(parents=True)
+    params = notebook_parameters(settings, config, run_id, staging)
+    params_file = staging / PARAMETERS_FILE
+    params_file.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    executed = staging / notebook.name
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=yaml.safe_load(params_file.read_text(encoding="utf-8")),
+            kernel_name=KERNEL_NAME,
+            progress_bar=progress,
+            cwd=str(config.base_dir),
+            report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        failed = mark_failed(staging, runs_dir, run_id)
+        if not settings.dry_run:
+            mark_run(ledger_path, run_id, "falhou")
+        kept = failed / notebook.name if failed else executed
+        raise NotebookFailed(
+            f"o caderno falhou na célula {exc.exec_count} ({exc.ename}: {exc.evalue}). "
+            f"Caderno executado guardado em {kept}"
+        ) from exc
+    except BaseException:
+        mark_failed(staging, runs_dir, run_id)
+        if not settings.dry_run:
+            mark_run(ledger_path, run_id, "falhou")
+        raise
+    summary_file = staging / "resumo.json"
+    if not summary_file.is_file():
+        failed = mark_failed(staging, runs_dir, run_id)
+        if not settings.dry_run:
+            mark_run(ledger_path, run_id, "falhou")
+        raise NotebookFailed(f"o caderno terminou sem gravar resumo.json; veja {failed}")
+    html_path = export_html(executed) if html else None
+    folder = publish(staging, runs_dir / run_id)
+    if not settings.dry_run:
+        mark_run(ledger_path, run_id, "concluida")
+    summary = json.loads((folder / "resumo.json").read_text(encoding="utf-8"))
+    return NotebookRun(run_id, folder, summary, folder / html_path.name if html_path else None)
+
+
+def export_html(executed: Path) -> Path | None:
+    """HTML copy of the executed notebook (charts included); a failure only costs the HTML."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    try:
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    except Exception as exc:  # the run itself is fine; say why the HTML is missing
+        (executed.parent / "html_indisponivel.txt").write_text(
+            f"exportação HTML falhou: {exc}\n", encoding="utf-8"
+        )
+        return None
+    target = executed.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def parse_parameter(settings: BatchSettings, key: str, raw: str) -> None:
+    """Apply one ``-p chave valor`` (YAML value; ``colunas.documento CPF`` sets one mapping)."""
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    head, _, tail = key.partition(".")
+    if head not in PARAMETER_KEYS:
+        raise BatchError(f"parâmetro desconhecido: '{key}'. Válidos: {', '.join(PARAMETER_KEYS)}")
+    try:
+        if head == "colunas":
+            if tail:
+                settings.colunas[tail] = str(value)
+            elif isinstance(value, dict):
+                settings.colunas.update({str(k): str(v) for k, v in value.items()})
+            else:
+                raise ValueError("use colunas.CAMPO NOME_DA_COLUNA")
+        elif head == "canais":
+            settings.canais = (
+                [str(v) for v in value]
+                if isinstance(value, list)
+                else [c.strip() for c in str(value).split(",") if c.strip()]
+            )
+        elif head == "data":
+            settings.data = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        elif head == "hora":
+            settings.hora = dt.time.fromisoformat(str(value) if len(str(value)) > 2 else f"{value}:00")
+        elif head == "processos":
+            settings.processos = int(value)
+        elif head == "simulacao":
+            settings.dry_run = bool(value)
+        elif head in ("carteira", "regua", "biblioteca", "saida"):
+            setattr(settings, head, Path(str(value)))
+        else:
+            raise ValueError("use a opção --config do comando")
+    except (ValueError, TypeError) as exc:
+        raise BatchError(f"valor inválido para o parâmetro '{key}': {raw!r} ({exc})") from exc

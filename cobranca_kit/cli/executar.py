@@ -1,0 +1,155 @@
+"""``cobranca-kit executar``, ``amostra`` and ``demo``: the scheduled batch run from the shell.
+
+Only option parsing here; the work is in :mod:`cobranca_kit.batch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from cobranca_kit.cli.common import friendly_errors
+from cobranca_kit.errors import BatchError
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BatchError(f"data inválida: '{value}' (use AAAA-MM-DD)") from exc
+
+
+def _time(value: str | None) -> dt.time | None:
+    if not value:
+        return None
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise BatchError(f"hora inválida: '{value}' (use HH:MM)") from exc
+
+
+def _print_summary(summary: dict) -> None:
+    lines = summary["linhas"]
+    status = summary["contagens"]["por_status"]
+    typer.echo(
+        f"linhas lidas {lines['lidas']} = aceitas {lines['aceitas']} + rejeitadas {lines['rejeitadas']}"
+        + ("  (simulação: registro de contatos não gravado)" if summary.get("simulacao") else "")
+    )
+    typer.echo("situação: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items())))
+    by_channel = summary["contagens"]["por_canal"]
+    if by_channel:
+        typer.echo("mensagens por canal: " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))
+    typer.echo(f"modelos usados: {len(summary['modelos_usados'])}; duração {summary['duracao_s']['total']} s")
+
+
+def _extra_parameters(args: list[str]) -> list[tuple[str, str]]:
+    """``-p chave valor`` pairs from the arguments typer left unparsed."""
+    pairs, i = [], 0
+    while i < len(args):
+        if args[i] not in ("-p", "--parametro"):
+            raise BatchError(f"argumento inesperado: '{args[i]}' (parâmetros extras: -p CHAVE VALOR)")
+        if len(args) - i < 3:
+            raise BatchError("-p precisa de CHAVE e VALOR (ex.: -p colunas.documento CPF_CNPJ)")
+        pairs.append((args[i + 1], args[i + 2]))
+        i += 3
+    return pairs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("executar", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    @friendly_errors
+    def executar(
+        ctx: typer.Context,
+        carteira: Path = typer.Option(
+            ..., "--carteira", help="Carteira de dívidas: CSV (; ou ,), XLSX ou Parquet."
+        ),
+        data: str = typer.Option(None, "--data", help="Data da execução, AAAA-MM-DD (padrão: hoje)."),
+        hora: str = typer.Option(None, "--hora", help="Hora da execução, HH:MM (padrão: agora)."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", "--simulacao", help="Planeja sem gravar o registro de contatos."
+        ),
+        processos: int = typer.Option(
+            1, "--processos", min=1, max=64, help="Processos para planejar a carteira."
+        ),
+        sem_caderno: bool = typer.Option(
+            False, "--sem-caderno", help="Roda sem o caderno (sem papermill, sem HTML): mais rápido."
+        ),
+        config: Path = typer.Option(None, "--config", help="Caminho do cobranca.toml (padrão: pasta atual)."),
+    ) -> None:
+        """Gera o conjunto de mensagens do dia a partir da carteira (executa o caderno com papermill).
+
+        Parâmetros extras do caderno: -p CHAVE VALOR (repetível), por exemplo
+        -p colunas.documento CPF_CNPJ  ou  -p canais whatsapp,email.
+        """
+        from cobranca_kit.batch.pipeline import BatchSettings, run_batch
+        from cobranca_kit.batch.run import parse_parameter, run_notebook
+        from cobranca_kit.config import load_config
+
+        cfg = load_config(config)
+        settings = BatchSettings(
+            carteira=carteira, data=_date(data), hora=_time(hora), dry_run=dry_run, processos=processos
+        )
+        for key, value in _extra_parameters(ctx.args):
+            parse_parameter(settings, key, value)
+        if sem_caderno:
+            result = run_batch(settings, cfg, progress=True)
+            folder, summary = result.folder, result.summary
+        else:
+            run = run_notebook(settings, cfg)
+            folder, summary = run.folder, run.summary
+        _print_summary(summary)
+        typer.echo(str(folder))
+
+    @app.command("amostra")
+    @friendly_errors
+    def amostra(
+        linhas: int = typer.Option(1000, "--linhas", min=1, help="Número de linhas."),
+        saida: Path = typer.Option(Path("carteira.csv"), "--saida", help="Arquivo: .csv, .xlsx ou .parquet."),
+        data: str = typer.Option(None, "--data", help="Data de referência dos vencimentos (padrão: hoje)."),
+        semente: int = typer.Option(42, "--semente", help="Semente: a mesma semente gera a mesma carteira."),
+    ) -> None:
+        """Gera uma carteira fictícia realista (faker pt_BR), com algumas linhas propositalmente ruins."""
+        from cobranca_kit.batch.sample import write_sample
+
+        path = write_sample(saida, linhas, run_date=_date(data), seed=semente)
+        typer.echo(f"carteira fictícia com {linhas} linhas: {path}")
+
+    @app.command("demo")
+    @friendly_errors
+    def demo(
+        linhas: int = typer.Option(
+            400, "--linhas", min=1, help="Linhas da carteira fictícia, se for criada."
+        ),
+        sem_caderno: bool = typer.Option(False, "--sem-caderno", help="Roda sem o caderno (sem papermill)."),
+    ) -> None:
+        """Demonstração na pasta atual: cria carteira e modelos se faltarem e executa o lote."""
+        from cobranca_kit.batch.demo import prepare_workspace
+        from cobranca_kit.batch.pipeline import BatchSettings, run_batch
+        from cobranca_kit.batch.run import run_notebook
+        from cobranca_kit.config import load_config
+
+        cfg = load_config()
+        if cfg.source is None:
+            raise BatchError("rode o demo numa pasta com cobranca.toml (por exemplo: cd exemplo)")
+        prepared = prepare_workspace(cfg, rows=linhas)
+        if prepared.made_portfolio:
+            typer.echo(f"carteira fictícia criada: {prepared.portfolio}")
+        if prepared.seed is not None:
+            typer.echo(f"modelos de exemplo aprovados na biblioteca: {len(prepared.seed.approved)}")
+            for combo, reason in prepared.seed.failed:
+                typer.echo(
+                    f"  sem modelo para {combo.objecao}/{combo.tom}/{combo.canal}/{combo.estagio}: {reason}"
+                )
+        settings = BatchSettings(carteira=prepared.portfolio)
+        if sem_caderno:
+            result = run_batch(settings, cfg, progress=True)
+            folder, summary = result.folder, result.summary
+        else:
+            run = run_notebook(settings, cfg)
+            folder, summary = run.folder, run.summary
+        _print_summary(summary)
+        typer.echo(str(folder))
