@@ -52,7 +52,7 @@ def test_wheel_carries_prompts_and_data(tmp_path: Path) -> None:
     builder = WheelBuilder(str(ROOT))
     wheel = Path(next(iter(builder.build(directory=str(tmp_path), versions=["standard"]))))
     names = zipfile.ZipFile(wheel).namelist()
-    prompts = [n for n in names if n.startswith("cobranca_kit/_prompts/")]
-    assert prompts, "a pasta prompts/ precisa ir dentro do pacote instalado"
+    for prompt in ("sistema.j2", "rascunho.j2", "revisao.j2"):
+        assert f"cobranca_kit/_prompts/{prompt}" in names, "a pasta prompts/ precisa ir dentro do pacote"
     assert "cobranca_kit/data/catalog.yaml" in names
     assert "cobranca_kit/data/fields.yaml" in names
