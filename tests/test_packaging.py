@@ -56,3 +56,28 @@ def test_wheel_carries_prompts_and_data(tmp_path: Path) -> None:
         assert f"cobranca_kit/_prompts/{prompt}" in names, "a pasta prompts/ precisa ir dentro do pacote"
     assert "cobranca_kit/data/catalog.yaml" in names
     assert "cobranca_kit/data/fields.yaml" in names
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_its_prompts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hatchling.builders.wheel import WheelBuilder
+
+    wheel = next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path / "dist"), versions=["standard"])))
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), wheel],
+        check=True,
+    )
+    code = (
+        "import cobranca_kit; from cobranca_kit.drafting import prompts_dir, load_prompts;"
+        "print(cobranca_kit.__file__); print(prompts_dir()); load_prompts()"
+    )
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    module_file, folder = out.stdout.split()
+    assert module_file.startswith(str(target))
+    assert folder == str(target / "cobranca_kit" / "_prompts")
