@@ -21,7 +21,7 @@ from cobranca_kit.compliance.channels import (
 )
 from cobranca_kit.compliance.metrics import sample_render
 from cobranca_kit.compliance.practices import caps_runs, pix_code_span, pix_stands_alone
-from cobranca_kit.compliance.readability import flesch_pt, words
+from cobranca_kit.compliance.readability import flesch_pt, word_count, words
 
 if TYPE_CHECKING:
     from cobranca_kit.compliance.engine import Target
@@ -186,7 +186,9 @@ def _long_sentence(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     maximum = int(params.get("max_words", 35))
     for part in target.parts:
         for m in _SENTENCE_RE.finditer(part.text):
-            count = len(words(m.group()))
+            if m.end() - m.start() <= maximum:  # every word takes at least one character
+                continue
+            count = word_count(m.group())
             if count > maximum:
                 start = m.start() + (len(m.group()) - len(m.group().lstrip()))
                 yield Hit(part.name, start, m.end(), f"Frase com {count} palavras (máximo {maximum}).")

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from cobranca_kit.compliance.normalize import Normalized, has_placeholders, normalize, placeholder_names
 from cobranca_kit.compliance.report import SEVERITY_ORDER, CheckContext, Finding, Report
-from cobranca_kit.compliance.rules import CHANNELS, NO_STAGE, Rule, RuleCatalog, load_rules, text_keys
+from cobranca_kit.compliance.rules import (
+    CHANNELS,
+    LiteralFinder,
+    Rule,
+    RuleCatalog,
+    ScanStep,
+    literals_present,
+    load_rules,
+    rule_applies_to,
+    text_keys,
+)
+from cobranca_kit.compliance.tokens import token_findall
 from cobranca_kit.errors import ComplianceError
 from cobranca_kit.script import Script
 
@@ -40,8 +51,10 @@ class PartText:
     name: str
     text: str
     norm: Normalized = field(init=False)
-    #: (rule id, pattern index) pairs whose prefilter keys occur in this part (set by ``run_rules``)
-    candidates: set[tuple[str, int]] | None = field(default=None, init=False)
+    #: rule id -> keyed scan steps whose prefilter keys occur in this part (set by ``run_rules``)
+    candidates: dict[str, list[ScanStep]] | None = field(default=None, init=False)
+    #: finds the required literals present in a haystack (set by ``run_rules``; None: test each with ``in``)
+    finder: LiteralFinder | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.norm = normalize(self.text)
@@ -53,16 +66,44 @@ class PartText:
     @cached_property
     def keys(self) -> set[str]:
         """Prefilter keys of the folded words (see ``rules.literal_keys``)."""
-        return text_keys(set(_WORD_RE.findall(self.norm.text)))
+        return text_keys(self.words)
 
-    def may_match(self, rule: Rule, index: int) -> bool:
-        """Cheap test before running a pattern: can its first word occur here at all?"""
-        keys = rule.prefilters[index]
-        if keys is None:
-            return True
+    @cached_property
+    def words(self) -> set[str]:
+        """The distinct folded words of this part."""
+        return set(token_findall(_WORD_RE, self.norm.text))  # \w+ never holds whitespace
+
+    def steps(self, rule: Rule, haystack: str) -> Iterator[ScanStep]:
+        """The patterns of ``rule`` worth running here: first-word keys offered, literals present.
+
+        Both prefilters are necessary conditions for a match, so skipping a step
+        never changes the findings (see ``rules.literal_keys`` and ``rules.required_literals``).
+        Keyed steps come first: they start with a literal word, so ``re`` scans them
+        fast, and a requirement stops at its first match.
+        """
         if self.candidates is not None:
-            return (rule.id, index) in self.candidates
-        return not keys.isdisjoint(self.keys)
+            keyed: Iterable[ScanStep] = self.candidates.get(rule.id, ())
+        else:
+            keys = self.keys
+            keyed = (step for step in rule.keyed_steps if not step.keys.isdisjoint(keys))  # type: ignore[union-attr]
+        if self.finder is None or rule.match_on == "original":
+            for group in (keyed, rule.always_steps):
+                for step in group:
+                    if step.may_occur(haystack):
+                        yield step
+            return
+        present = self.present
+        isdisjoint = present.isdisjoint
+        for group in (keyed, rule.always_steps):
+            for step in group:
+                # inlined ``step.may_occur_in(present)``: this loop runs for every rule and part
+                if not any(isdisjoint(literals) for literals in step.groups):
+                    yield step
+
+    @cached_property
+    def present(self) -> set[str]:
+        """Required literals (of any rule) found in the folded text; needs ``finder``."""
+        return self.finder(self.norm.text)  # type: ignore[misc]
 
     @cached_property
     def boundaries(self) -> list[int]:
@@ -89,7 +130,8 @@ def make_finding(
     if len(excerpt) > _EXCERPT_MAX:
         excerpt = excerpt[: _EXCERPT_MAX - 1] + "…"
     message = rule.message if not detail else f"{rule.message} {detail}"
-    return Finding(
+    # every field comes from a validated rule or from the engine itself: skip re-validation
+    return Finding.model_construct(
         rule_id=rule.id,
         category=rule.category,
         severity=severity,  # type: ignore[arg-type]
@@ -161,14 +203,7 @@ def resolve_target(target: object, channel: str | None, context: CheckContext | 
 
 
 def rule_applies(rule: Rule, target: Target) -> bool:
-    if target.channel not in rule.channels:
-        return False
-    stage = target.context.stage or NO_STAGE
-    if rule.stages is not None and stage not in rule.stages:
-        return False
-    if target.context.objection and target.context.objection in rule.except_objections:
-        return False
-    return stage not in rule.except_stages
+    return rule_applies_to(rule, target.channel, target.context.stage, target.context.objection)
 
 
 def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
@@ -177,9 +212,10 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
         haystack = part.text if rule.match_on == "original" else part.norm.text
         last_end = -1
         spans: list[tuple[int, int]] = []
-        for i, (regex, needs_boundary) in enumerate(rule.scanners):
-            if part.may_match(rule, i):
-                spans.extend(scan(regex, haystack, needs_boundary))
+        for step in part.steps(rule, haystack):
+            spans.extend(scan(step.regex, haystack, step.needs_boundary))
+        if not spans:
+            continue
         for start, end in sorted(spans):
             if start < last_end:  # overlapping match of the same rule
                 continue
@@ -239,7 +275,11 @@ def _triggered(rule: Rule, target: Target) -> bool:
         return True
     if target.uses_placeholder(rule.applies_if.placeholders):
         return True
-    return any(regex.search(p.norm.text) for regex in rule.compiled_trigger for p in target.parts)
+    return any(
+        literals_present(groups, p.norm.text) and regex.search(p.norm.text)
+        for regex, groups in rule.trigger_plan
+        for p in target.parts
+    )
 
 
 def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]:
@@ -249,8 +289,8 @@ def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]
         return []
     for part in target.parts:
         haystack = part.text if rule.match_on == "original" else part.norm.text
-        for i, (regex, needs_boundary) in enumerate(rule.scanners):
-            if part.may_match(rule, i) and scan(regex, haystack, needs_boundary, first_only=True):
+        for step in part.steps(rule, haystack):
+            if scan(step.regex, haystack, step.needs_boundary, first_only=True):
                 return []
     name = target.context.creditor_name
     if "creditor_name" in rule.context_terms and name:
@@ -284,10 +324,27 @@ def run_rules(target: Target, rules: RuleCatalog | Sequence[Rule]) -> list[Findi
     findings: list[Finding] = []
     if isinstance(rules, RuleCatalog):
         for part in target.parts:
-            part.candidates = rules.candidates(part.keys)
-    for rule in rules:
-        if rule_applies(rule, target):
-            findings.extend(_RUNNERS[rule.kind](rule, target, rule.severity_for(target.channel)))
+            part.candidates = rules.keyed_steps(part.words)
+            part.finder = rules.literal_finder
+        context = target.context
+        selected: Iterable[tuple[Rule, str]] = rules.applicable(
+            target.channel, context.stage, context.objection
+        )
+    else:
+        selected = ((r, r.severity_for(target.channel)) for r in rules if rule_applies(r, target))
+    parts = target.parts
+    for rule, severity in selected:
+        if (
+            rule.kind == "pattern"
+            and not rule.always_steps
+            and all(p.candidates is not None and rule.id not in p.candidates for p in parts)
+        ):
+            continue  # no pattern of this rule can match: its first words are nowhere
+        found = _RUNNERS[rule.kind](rule, target, severity)
+        if found:
+            findings.extend(found)
+    if len(findings) < 2:
+        return findings
     order = {p.name: i for i, p in enumerate(target.parts)}
     findings.sort(
         key=lambda f: (
@@ -312,7 +369,8 @@ def check(target: str | Script, channel: str | None = None, context: CheckContex
 
     resolved = resolve_target(target, channel, context)
     findings = run_rules(resolved, load_rules())
-    return Report(
+    # findings and metrics are built by the engine from validated data: no second validation
+    return Report.model_construct(
         passed=not any(f.severity == "block" for f in findings),
         findings=findings,
         metrics=compute_metrics(resolved),

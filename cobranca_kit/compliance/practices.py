@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from cobranca_kit.compliance.tokens import token_findall
+
 #: Acronyms written in capitals on purpose (never shouting).
 ACRONYMS = frozenset(
     [
@@ -80,11 +82,13 @@ _GAP_RE = re.compile(r"[\s,.;:!?\-]*")
 #: A Pix "copia e cola" (EMV BR Code) starts with 000201 and is long.
 PIX_CODE_RE = re.compile(r"000201[0-9A-Za-z.@:/\-*]{40,}")
 PIX_PLACEHOLDER = "pagamento.pix_copia_e_cola"
+_PIX_PLACEHOLDER_RE = re.compile(r"\{\{-?\s{0,20}" + re.escape(PIX_PLACEHOLDER) + r"[^{}]{0,200}\}\}")
 
 
 def caps_runs(text: str, min_words: int = 2, min_letters: int = 9) -> Iterator[tuple[int, int]]:
     """Spans of runs of words written in capitals (acronyms and placeholders ignored)."""
-    shouted = [w for w in _CAPS_WORD_RE.findall(text) if w not in ACRONYMS]
+    # per token is the same: no match holds whitespace, and the lookarounds only refuse letters
+    shouted = [w for w in token_findall(_CAPS_WORD_RE, text) if w not in ACRONYMS]
     if len(shouted) < min_words:  # fast path: most messages have no shouting at all
         return
     masked = _JINJA_RE.sub(lambda m: " " * len(m.group()), text)
@@ -112,7 +116,7 @@ def caps_runs(text: str, min_words: int = 2, min_letters: int = 9) -> Iterator[t
 
 def pix_code_span(text: str) -> tuple[int, int] | None:
     """Where the Pix code (placeholder or literal EMV code) sits in ``text``."""
-    m = re.search(r"\{\{-?\s{0,20}" + re.escape(PIX_PLACEHOLDER) + r"[^{}]{0,200}\}\}", text)
+    m = _PIX_PLACEHOLDER_RE.search(text)
     if m is None:
         m = PIX_CODE_RE.search(text)
     return m.span() if m else None

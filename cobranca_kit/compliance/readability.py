@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from cobranca_kit.compliance.normalize import PLACEHOLDER
+from cobranca_kit.compliance.tokens import token_findall
 
 
 @lru_cache(maxsize=1)
@@ -35,10 +36,21 @@ def words(text: str) -> list[str]:
     return list(_words(text))
 
 
+@lru_cache(maxsize=4096)
+def word_count(text: str) -> int:
+    """``len(words(text))`` for many short pieces such as sentences (they repeat across messages)."""
+    if "{" in text:
+        text = _JINJA_RE.sub(PLACEHOLDER, text)
+    return len(token_findall(_WORD_RE, text))
+
+
 @lru_cache(maxsize=256)
 def _words(text: str) -> tuple[str, ...]:
-    # cached: one check asks for the words of the same part several times
-    return tuple(_WORD_RE.findall(_JINJA_RE.sub(PLACEHOLDER, text)))
+    # cached: one check asks for the words of the same part several times. No word
+    # contains whitespace and the pattern has no lookaround: per token is the same.
+    if "{" in text:
+        text = _JINJA_RE.sub(PLACEHOLDER, text)
+    return tuple(token_findall(_WORD_RE, text))
 
 
 @lru_cache(maxsize=256)
@@ -68,6 +80,6 @@ def flesch_pt(text: str) -> float:
     if not found:
         return 0.0
     n_sentences = sentence_count(text)
-    n_syllables = sum(syllables(w) for w in found)
+    n_syllables = sum(map(syllables, found))
     score = 248.835 - 1.015 * (len(found) / n_sentences) - 84.6 * (n_syllables / len(found))
     return round(score, 1)

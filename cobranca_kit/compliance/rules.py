@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance.normalize import fold_pattern
+from cobranca_kit.compliance.tokens import cached
 from cobranca_kit.datafiles import load_yaml, validate
 from cobranca_kit.errors import DataFileError
 
@@ -224,12 +225,116 @@ class Rule(_Strict):
         return [literal_keys(expand_pattern(p)) for p in self.patterns]
 
     @cached_property
+    def required(self) -> list[tuple[tuple[str, ...], ...]]:
+        """Per pattern, literal groups the haystack must contain (one string of each group) to match."""
+        original = self.match_on == "original"
+        return [required_literals(p if original else expand_pattern(p)) for p in self.patterns]
+
+    @cached_property
+    def plan(self) -> tuple[ScanStep, ...]:
+        """What the engine runs per pattern, precomputed once: scanner, prefilter keys, literal groups."""
+        return tuple(
+            ScanStep(i, regex, needs_boundary, keys, groups)
+            for i, ((regex, needs_boundary), keys, groups) in enumerate(
+                zip(self.scanners, self.prefilters, self.required, strict=True)
+            )
+        )
+
+    @cached_property
+    def always_steps(self) -> tuple[ScanStep, ...]:
+        """Steps without first-word keys: they run whatever the words of the text."""
+        return tuple(step for step in self.plan if step.keys is None)
+
+    @cached_property
+    def keyed_steps(self) -> tuple[ScanStep, ...]:
+        """Steps that run only when the text offers one of their first-word keys."""
+        return tuple(step for step in self.plan if step.keys is not None)
+
+    @cached_property
     def compiled_unless(self) -> list[re.Pattern[str]]:
         return [compile_pattern(p, original=self.match_on == "original") for p in self.unless]
 
     @cached_property
     def compiled_trigger(self) -> list[re.Pattern[str]]:
         return [compile_pattern(p) for p in (self.applies_if.patterns if self.applies_if else [])]
+
+    @cached_property
+    def trigger_plan(self) -> tuple[tuple[re.Pattern[str], tuple[tuple[str, ...], ...]], ...]:
+        """Per trigger pattern, its regex and the literal groups a match needs (see ``required_literals``)."""
+        sources = self.applies_if.patterns if self.applies_if else []
+        return tuple(
+            (regex, required_literals(expand_pattern(p)))
+            for p, regex in zip(sources, self.compiled_trigger, strict=True)
+        )
+
+
+class ScanStep(NamedTuple):
+    """One pattern of a rule, ready to scan (see ``Rule.plan``)."""
+
+    index: int
+    regex: re.Pattern[str]
+    needs_boundary: bool
+    #: first-word prefilter keys (None: the pattern always runs)
+    keys: frozenset[str] | None
+    #: literal groups: each match contains one string of every group (empty: no literal known)
+    groups: tuple[tuple[str, ...], ...]
+
+    def may_occur(self, haystack: str) -> bool:
+        """False when a literal the pattern needs is missing, so the regex cannot match."""
+        return literals_present(self.groups, haystack)
+
+    def may_occur_in(self, present: frozenset[str] | set[str]) -> bool:
+        """``may_occur`` given the literals present in the haystack (see ``LiteralFinder``)."""
+        return not any(present.isdisjoint(group) for group in self.groups)
+
+
+def literals_present(groups: tuple[tuple[str, ...], ...], haystack: str) -> bool:
+    """Whether ``haystack`` holds one string of every group (see ``required_literals``)."""
+    contains = haystack.__contains__
+    return all(any(map(contains, group)) for group in groups)
+
+
+class LiteralFinder:
+    """Which of a fixed set of literals (none with whitespace) occur in a text.
+
+    A literal without whitespace can only occur inside one whitespace-delimited
+    token, so the answer is the union of per-token answers, and tokens repeat a
+    lot from one message to the next (cached).
+    """
+
+    def __init__(self, literals: set[str]) -> None:
+        if any(c.isspace() for lit in literals for c in lit) or "" in literals:
+            raise ValueError("literals must be non-empty and free of whitespace")
+        self._short = frozenset(lit for lit in literals if len(lit) <= 2)
+        by_start: dict[str, list[str]] = {}
+        for lit in literals:
+            if len(lit) > 2:
+                by_start.setdefault(lit[:3], []).append(lit)
+        self._by_start = by_start
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def __call__(self, text: str) -> set[str]:
+        cache = self._cache
+        tokens = set(text.split())
+        hits = list(map(cache.get, tokens))  # the loops run in C: most tokens are known
+        if None in hits:
+            hits = [
+                hit if hit is not None else cached(cache, t, self._token)
+                for t, hit in zip(tokens, hits, strict=True)
+            ]
+        return set().union(*hits)
+
+    def _token(self, token: str) -> frozenset[str]:
+        short, by_start = self._short, self._by_start
+        found = set(short.intersection(token))
+        for i in range(len(token) - 1):
+            pair = token[i : i + 2]
+            if pair in short:
+                found.add(pair)
+            for lit in by_start.get(token[i : i + 3], ()):
+                if token.startswith(lit, i):
+                    found.add(lit)
+        return frozenset(found)
 
 
 class RuleFile(_Strict):
@@ -259,6 +364,73 @@ class RuleCatalog:
                     index.setdefault(key, set()).add((rule.id, i))
         return index
 
+    @cached_property
+    def _step_table(self) -> tuple[list[tuple[str, ScanStep]], dict[str, frozenset[int]]]:
+        """Every keyed step numbered, and prefilter key -> numbers of the steps it can trigger."""
+        table: list[tuple[str, ScanStep]] = []
+        index: dict[str, set[int]] = {}
+        for rule in self.rules:
+            for step in rule.keyed_steps:
+                for key in step.keys or ():
+                    index.setdefault(key, set()).add(len(table))
+                table.append((rule.id, step))
+        return table, {key: frozenset(numbers) for key, numbers in index.items()}
+
+    @cached_property
+    def _word_cache(self) -> dict[str, frozenset[int]]:
+        return {}
+
+    def keyed_steps(self, words: set[str]) -> dict[str, list[ScanStep]]:
+        """Per rule id, its keyed steps whose first-word keys these words offer.
+
+        Same as grouping ``candidates(text_keys(words))``, with the answer for each
+        word cached (the vocabulary of collection messages repeats a lot).
+        """
+        table, index = self._step_table
+        cache = self._word_cache
+        hits = list(map(cache.get, words))  # the loops run in C: most words are known
+        if None in hits:
+
+            def compute(word: str) -> frozenset[int]:
+                return frozenset().union(*(index.get(key, ()) for key in _word_keys(word)))
+
+            hits = [
+                hit if hit is not None else cached(cache, w, compute)
+                for w, hit in zip(words, hits, strict=True)
+            ]
+        found: set[int] = set().union(*hits)
+        out: dict[str, list[ScanStep]] = {}
+        for number in found:
+            rule_id, step = table[number]
+            out.setdefault(rule_id, []).append(step)
+        return out
+
+    @cached_property
+    def literal_finder(self) -> LiteralFinder:
+        """Finds, in one pass per text, the required literals of every pattern."""
+        return LiteralFinder(
+            {lit for rule in self.rules for step in rule.plan for g in step.groups for lit in g}
+        )
+
+    def applicable(
+        self, channel: str, stage: str | None, objection: str | None
+    ) -> tuple[tuple[Rule, str], ...]:
+        """Rules that apply to a channel, stage and objection, with their severity there (cached)."""
+        key = (channel, stage, objection)
+        cached = self._applicable.get(key)
+        if cached is None:
+            cached = tuple(
+                (rule, rule.severity_for(channel))
+                for rule in self.rules
+                if rule_applies_to(rule, channel, stage, objection)
+            )
+            self._applicable[key] = cached
+        return cached
+
+    @cached_property
+    def _applicable(self) -> dict[tuple[str, str | None, str | None], tuple[tuple[Rule, str], ...]]:
+        return {}
+
     def candidates(self, keys: set[str]) -> set[tuple[str, int]]:
         """Patterns (rule id, index) worth running on a text offering these prefilter keys."""
         index = self._key_index
@@ -278,6 +450,18 @@ class RuleCatalog:
 
     def by_category(self, category: str) -> list[Rule]:
         return [r for r in self.rules if r.category == category]
+
+
+def rule_applies_to(rule: Rule, channel: str, stage: str | None, objection: str | None) -> bool:
+    """Whether ``rule`` runs for this channel, sending stage and objection."""
+    if channel not in rule.channels:
+        return False
+    stage = stage or NO_STAGE
+    if rule.stages is not None and stage not in rule.stages:
+        return False
+    if objection and objection in rule.except_objections:
+        return False
+    return stage not in rule.except_stages
 
 
 def expand_pattern(pattern: str) -> str:
@@ -391,6 +575,79 @@ def text_keys(words: set[str]) -> set[str]:
 def _word_keys(word: str) -> tuple[str, ...]:
     # cached per word: the vocabulary of collection messages repeats a lot
     return ("w:" + word, *("p:" + word[:n] for n in range(1, min(len(word), _PREFIX_LEN) + 1)))
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+_CASE_FLAGS = re.IGNORECASE | re.VERBOSE
+_MAX_GROUPS = 2
+
+
+def required_literals(source: str) -> tuple[tuple[str, ...], ...]:
+    """Literal groups every match of ``source`` contains: one string of each group, verbatim.
+
+    A necessary condition, checked with ``in`` before running a regex: when a
+    group has no string in the text, the pattern cannot match there. Found in the
+    top-level sequence: runs of literal characters, alternatives whose every
+    branch has such a run, and repeats of at least one. Anything unsure (case
+    folding flags, character classes, optional parts) adds no group. The (at most
+    two) most selective groups come first; empty means "no literal known".
+    """
+    try:
+        parsed = sre_parse.parse(source)
+    except re.error:
+        return ()
+    if parsed.state.flags & _CASE_FLAGS:
+        return ()
+    groups = _sequence_groups(list(parsed))
+    groups.sort(key=lambda g: (-min(map(len, g)), len(g)))
+    return tuple(groups[:_MAX_GROUPS])
+
+
+def _sequence_groups(items: Any) -> list[tuple[str, ...]]:
+    groups: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL" and not chr(arg).isspace():
+            run.append(chr(arg))
+            continue
+        if run:
+            groups.append(("".join(run),))
+            run = []
+        group = _item_group(name, arg)
+        if group is not None:
+            groups.append(group)
+    if run:
+        groups.append(("".join(run),))
+    return groups
+
+
+def _best_group(groups: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    if not groups:
+        return None
+    return max(groups, key=lambda g: (min(map(len, g)), -len(g)))
+
+
+def _item_group(name: str, arg: Any) -> tuple[str, ...] | None:
+    if name == "SUBPATTERN":
+        _group, add_flags, _del_flags, sub = arg
+        if add_flags & _CASE_FLAGS:
+            return None
+        return _best_group(_sequence_groups(list(sub)))
+    if name == "BRANCH":
+        alternatives: set[str] = set()
+        for branch in arg[1]:
+            best = _best_group(_sequence_groups(list(branch)))
+            if best is None:
+                return None
+            alternatives.update(best)
+        return tuple(sorted(alternatives))
+    if name in _REPEATS:
+        low, _high, sub = arg
+        return _best_group(_sequence_groups(list(sub))) if low >= 1 else None
+    if name == "ATOMIC_GROUP":
+        return _best_group(_sequence_groups(list(arg)))
+    return None
 
 
 def _nested_unbounded(items: Any, inside: bool) -> bool:
