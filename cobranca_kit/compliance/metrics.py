@@ -34,8 +34,12 @@ def _sample() -> dict[str, Any]:
     return sample_debtor()
 
 
+@lru_cache(maxsize=4096)
 def sample_render(text: str) -> str:
     """Render a template with the fictitious sample debtor, to estimate real length.
+
+    Cached per text: drafts and library checks see the same templates again and
+    again, and compiling Jinja dominates the cost of a check otherwise.
 
     Falls back to the raw text when the template does not render (the
     placeholder validation elsewhere reports why).
