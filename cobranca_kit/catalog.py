@@ -5,10 +5,11 @@ payment methods, loaded from ``data/catalog.yaml``.
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cobranca_kit.datafiles import load_model
 from cobranca_kit.errors import CatalogError
@@ -102,6 +103,23 @@ def unknown_id_message(what: str, ident: object, valid: list[str]) -> str:
     close = difflib.get_close_matches(str(ident), valid, n=1)
     hint = f" Você quis dizer '{close[0]}'?" if close else ""
     return f"{what} desconhecido(a): '{ident}'.{hint} Valores válidos: {', '.join(valid)}."
+
+
+def check_catalog_id(kind: str, value: str) -> str:
+    """Validate one id against the packaged catalog (``ValueError`` so pydantic wraps it)."""
+    valid = get_catalog().ids(kind)
+    if value not in valid:
+        raise ValueError(unknown_id_message(KIND_LABELS[kind].capitalize(), value, valid))
+    return value
+
+
+# Annotated id types: every model that holds a catalog id validates it the same way.
+ObjecaoId = Annotated[str, AfterValidator(partial(check_catalog_id, "objecoes"))]
+TomId = Annotated[str, AfterValidator(partial(check_catalog_id, "tons"))]
+CanalId = Annotated[str, AfterValidator(partial(check_catalog_id, "canais"))]
+EstagioId = Annotated[str, AfterValidator(partial(check_catalog_id, "estagios"))]
+PerfilId = Annotated[str, AfterValidator(partial(check_catalog_id, "perfis"))]
+PagamentoId = Annotated[str, AfterValidator(partial(check_catalog_id, "pagamentos"))]
 
 
 def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:

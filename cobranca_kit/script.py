@@ -19,6 +19,15 @@ CallStepKind = Literal[
     "abertura", "identificacao", "confirmacao_titular", "situacao", "opcoes", "objecao", "encerramento"
 ]
 CALL_STEP_KINDS: tuple[str, ...] = CallStepKind.__args__  # type: ignore[attr-defined]
+CALL_STEP_LABELS: dict[str, str] = {
+    "abertura": "Abertura",
+    "identificacao": "Identificação",
+    "confirmacao_titular": "Confirmação do titular",
+    "situacao": "Situação",
+    "opcoes": "Opções",
+    "objecao": "Objeção",
+    "encerramento": "Encerramento",
+}
 
 
 def _validated_text(value: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cobranca_kit.catalog import KIND_LABELS, get_catalog, unknown_id_message
+from cobranca_kit.catalog import CanalId, EstagioId, ObjecaoId, PerfilId, TomId, check_catalog_id, get_catalog
 
 # Personal data that must never reach a prompt through the free-text instructions.
 _PERSONAL_PATTERNS = {
@@ -20,53 +20,21 @@ _PERSONAL_PATTERNS = {
 }
 
 
-def _check_id(kind: str, value: str) -> str:
-    valid = get_catalog().ids(kind)
-    if value not in valid:
-        raise ValueError(unknown_id_message(KIND_LABELS[kind].capitalize(), value, valid))
-    return value
-
-
 class DraftRequest(BaseModel):
     """One drafting request. Holds no personal data: only catalog ids and the
     user's own instructions ever reach a prompt."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    objecao: str
-    tom: str
-    canal: str
-    estagio: str
-    perfil: str = "desconhecido"
+    objecao: ObjecaoId
+    tom: TomId
+    canal: CanalId
+    estagio: EstagioId
+    perfil: PerfilId = "desconhecido"
     pagamentos: list[str] = Field(default_factory=lambda: ["pix", "link"])
     instrucoes: str = Field(default="", max_length=2000)
     variantes: int = Field(default=1, ge=1, le=10)
     seed: int | None = None
-
-    @field_validator("objecao")
-    @classmethod
-    def _objecao(cls, value: str) -> str:
-        return _check_id("objecoes", value)
-
-    @field_validator("tom")
-    @classmethod
-    def _tom(cls, value: str) -> str:
-        return _check_id("tons", value)
-
-    @field_validator("canal")
-    @classmethod
-    def _canal(cls, value: str) -> str:
-        return _check_id("canais", value)
-
-    @field_validator("estagio")
-    @classmethod
-    def _estagio(cls, value: str) -> str:
-        return _check_id("estagios", value)
-
-    @field_validator("perfil")
-    @classmethod
-    def _perfil(cls, value: str) -> str:
-        return _check_id("perfis", value)
 
     @field_validator("instrucoes")
     @classmethod
@@ -93,7 +61,7 @@ class DraftRequest(BaseModel):
             raise ValueError("informe ao menos um meio de pagamento")
         out: list[str] = []
         for item in value:
-            _check_id("pagamentos", item)
+            check_catalog_id("pagamentos", item)
             if item not in out:
                 out.append(item)
         return out

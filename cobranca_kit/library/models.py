@@ -9,7 +9,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-from cobranca_kit.catalog import get_catalog
+from cobranca_kit.catalog import CanalId, EstagioId, ObjecaoId, PerfilId, TomId, check_catalog_id
 from cobranca_kit.errors import LibraryError
 from cobranca_kit.script import Script, script_from_parts
 
@@ -56,61 +56,27 @@ class Origin(BaseModel):
     seed: int | None = None
 
 
-def _catalog_check(kind: str, value: str) -> str:
-    # Catalog.get raises CatalogError (pt-BR, with a close match); pydantic needs ValueError.
-    try:
-        get_catalog().get(kind, value)
-    except Exception as exc:
-        raise ValueError(str(exc)) from exc
-    return value
-
-
 class TemplateMeta(BaseModel):
     """What a template is for (catalog ids) and who wrote it."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = None
-    objecao: str
-    tom: str
-    canal: str
-    estagio: str
-    perfil: str | None = None
+    objecao: ObjecaoId
+    tom: TomId
+    canal: CanalId
+    estagio: EstagioId
+    perfil: PerfilId | None = None
     pagamentos: list[str] = Field(default_factory=lambda: ["pix", "link"])
     titulo: str = ""
     autor: str = ""
     notas: str = ""
     origem: Origin = Field(default_factory=Origin)
 
-    @field_validator("objecao")
-    @classmethod
-    def _objecao(cls, value: str) -> str:
-        return _catalog_check("objecoes", value)
-
-    @field_validator("tom")
-    @classmethod
-    def _tom(cls, value: str) -> str:
-        return _catalog_check("tons", value)
-
-    @field_validator("canal")
-    @classmethod
-    def _canal(cls, value: str) -> str:
-        return _catalog_check("canais", value)
-
-    @field_validator("estagio")
-    @classmethod
-    def _estagio(cls, value: str) -> str:
-        return _catalog_check("estagios", value)
-
-    @field_validator("perfil")
-    @classmethod
-    def _perfil(cls, value: str | None) -> str | None:
-        return None if value is None else _catalog_check("perfis", value)
-
     @field_validator("pagamentos")
     @classmethod
     def _pagamentos(cls, value: list[str]) -> list[str]:
-        return [_catalog_check("pagamentos", v) for v in value]
+        return [check_catalog_id("pagamentos", v) for v in value]
 
     @model_validator(mode="after")
     def _fill_id(self) -> TemplateMeta:

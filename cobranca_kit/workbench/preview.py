@@ -12,16 +12,9 @@ import re
 from collections.abc import Iterable
 
 from cobranca_kit.compliance import sms_info
+from cobranca_kit.script import CALL_STEP_LABELS
 
-STEP_LABELS = {
-    "abertura": "Abertura",
-    "identificacao": "Identificação",
-    "confirmacao_titular": "Confirmação do titular",
-    "situacao": "Situação",
-    "opcoes": "Opções",
-    "objecao": "Objeção",
-    "encerramento": "Encerramento",
-}
+STEP_LABELS = CALL_STEP_LABELS
 
 _STEP_RE = re.compile(r"^passo_(\d+)_([a-z_]+)$")
 

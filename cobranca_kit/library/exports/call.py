@@ -9,16 +9,9 @@ from typing import Any
 from cobranca_kit.library.exports.common import require_channel
 from cobranca_kit.library.models import Template
 from cobranca_kit.library.render import compile_template, render_compiled
+from cobranca_kit.script import CALL_STEP_LABELS
 
-STEP_LABELS = {
-    "abertura": "Abertura",
-    "identificacao": "Identificação",
-    "confirmacao_titular": "Confirmação do titular",
-    "situacao": "Situação",
-    "opcoes": "Opções",
-    "objecao": "Objeção",
-    "encerramento": "Encerramento",
-}
+STEP_LABELS = CALL_STEP_LABELS
 _PART = re.compile(r"^passo_(\d+)_([a-z_]+)$")
 _EXPR = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 
