@@ -195,3 +195,11 @@ def test_email_links_are_escaped_anchors() -> None:
     assert html is not None
     assert '<a href="https://pagar.exemplo.com.br/f?a=1&amp;b=2">' in html
     assert 'onmouseover="' not in html and "&#34;onmouseover=&#34;alert(1)" in html
+
+
+def test_company_name_ending_with_period_does_not_double_it() -> None:
+    data = copy.deepcopy(sample_debtor())
+    data["empresa"]["nome"] = "Conecta Fibra Ltda."
+    tmpl = whatsapp("Escrevemos em nome da {{ empresa.nome }}. Aguardamos seu retorno...")
+    text = render(tmpl, data).parts[0][1]
+    assert text == "Escrevemos em nome da Conecta Fibra Ltda. Aguardamos seu retorno..."

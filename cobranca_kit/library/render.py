@@ -199,6 +199,15 @@ def _empty_fields(compiled: CompiledTemplate, data: Mapping[str, Any]) -> list[s
     return out
 
 
+# A value that ends a sentence with its own period ("Conecta Fibra Ltda.") followed
+# by the template's period would print "Ltda.."; an ellipsis ("...") is left alone.
+_DOUBLE_PERIOD = re.compile(r"(?<=\w)\.\.(?!\.)")
+
+
+def _tidy(text: str) -> str:
+    return _DOUBLE_PERIOD.sub(".", text) if ".." in text else text
+
+
 def render_compiled(
     compiled: CompiledTemplate,
     data: Mapping[str, Any],
@@ -209,7 +218,7 @@ def render_compiled(
     out = []
     for name, tmpl in compiled.parts:
         try:
-            out.append((name, tmpl.render(data)))
+            out.append((name, _tidy(tmpl.render(data))))
         except SecurityError as exc:
             raise RenderError(
                 f"{location(compiled.ref, name, row)}: o modelo tentou acessar recursos internos do Python "
