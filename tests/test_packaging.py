@@ -55,6 +55,7 @@ def test_wheel_carries_prompts_and_data(tmp_path: Path) -> None:
     for prompt in ("sistema.j2", "rascunho.j2", "revisao.j2"):
         assert f"cobranca_kit/_prompts/{prompt}" in names, "a pasta prompts/ precisa ir dentro do pacote"
     assert "cobranca_kit/data/catalog.yaml" in names
+    assert "cobranca_kit/_notebooks/02_conjunto_mensagens.ipynb" in names  # cobranca-kit executar
     assert "cobranca_kit/data/fields.yaml" in names
 
 

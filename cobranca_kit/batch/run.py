@@ -25,7 +25,17 @@ from cobranca_kit.config import Config
 from cobranca_kit.errors import BatchError
 
 NOTEBOOK_NAME = "02_conjunto_mensagens.ipynb"
-NOTEBOOK_PATH = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+
+
+def _find_notebook() -> Path:
+    """The batch notebook: the copy packaged in the wheel, else the checkout's."""
+    packaged = Path(__file__).resolve().parents[1] / "_notebooks" / NOTEBOOK_NAME
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+
+
+NOTEBOOK_PATH = _find_notebook()
 KERNEL_NAME = "python3"
 PARAMETERS_FILE = "parametros.yaml"
 
@@ -116,6 +126,9 @@ def run_notebook(
             progress_bar=progress,
             cwd=str(config.base_dir),
             report_mode=False,
+            # The kernel's own start/stop chatter (TCP notice, shutdown interrupt) is
+            # not the user's business; cell errors still surface through papermill.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         failed = mark_failed(staging, runs_dir, run_id)
@@ -151,7 +164,8 @@ def export_html(executed: Path) -> Path | None:
     from nbconvert import HTMLExporter
 
     try:
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     except Exception as exc:  # the run itself is fine; say why the HTML is missing
         (executed.parent / "html_indisponivel.txt").write_text(
             f"exportação HTML falhou: {exc}\n", encoding="utf-8"
