@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import pytest
 from batch_helpers import RUN_DATE, make_workspace, row, write_csv
 
 import cobranca_kit.compliance as compliance
+from cobranca_kit.batch import pipeline as pipeline_module
 from cobranca_kit.batch import plan as plan_module
 from cobranca_kit.batch.ledger import Ledger
-from cobranca_kit.batch.pipeline import BatchSettings, run_batch
+from cobranca_kit.batch.pipeline import BatchSettings, run_batch, split_chunk
+from cobranca_kit.batch.portfolio import RawChunk
 from cobranca_kit.errors import BatchError
 from cobranca_kit.library import Library, TemplateMeta
 from cobranca_kit.script import SmsScript
@@ -253,6 +256,45 @@ def test_two_processes_give_the_same_messages(tmp_path: Path) -> None:
         result = _run(ws, cfg, rows, processos=n, chunk_rows=7)
         results.append(_read(result.folder / "mensagens.csv"))
     assert len(results[0]) > 40 and results[0] == results[1]
+
+
+def test_small_worker_tasks_with_caps_give_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks split into worker tasks, messages deferred across task borders: same files as 1 process."""
+    monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 3)
+    rows = [row(i, days=(0, 7)[i % 2], email=f"p{i}@b.com.br") for i in range(1, 21)]
+    rows += [row(i, days=7, email=f"p{i}@b.com.br") for i in range(1, 21, 4)]  # second debt: capped
+    rows += [row(30, last="24/11/2026 07:30"), row(31, cpf="111")]  # contacted today; rejected
+    outputs = []
+    for n in (1, 2):
+        ws = tmp_path / f"p{n}"
+        ws.mkdir()
+        cfg = make_workspace(ws)
+        result = _run(ws, cfg, rows, processos=n, chunk_rows=10)
+        names = ("mensagens.csv", "adiados.csv", "ignorados.csv", "rejeitados.csv")
+        files = {name: (result.folder / name).read_bytes() for name in names}
+        files["parquet"] = pd.read_parquet(result.folder / "mensagens.parquet")
+        outputs.append((files, result.summary["contagens"]))
+    (one, counts_one), (two, counts_two) = outputs
+    assert counts_one == counts_two and counts_one["por_status"]["adiada"] >= 5
+    for name in ("mensagens.csv", "adiados.csv", "ignorados.csv", "rejeitados.csv"):
+        assert one[name] == two[name], name
+    pd.testing.assert_frame_equal(one["parquet"], two["parquet"])
+    written = list(csv.DictReader(io.StringIO(one["mensagens.csv"].decode("utf-8-sig")), delimiter=";"))
+    deferred = list(csv.DictReader(io.StringIO(one["adiados.csv"].decode("utf-8-sig")), delimiter=";"))
+    sent = {(r["devedor_id"], int(r["linha"])) for r in written}
+    assert sent == set(zip(one["parquet"]["devedor_id"], one["parquet"]["linha"], strict=True))
+    assert len(written) == len(one["parquet"]) > 0
+    assert not sent & {(r["devedor_id"], int(r["linha"])) for r in deferred}
+
+
+def test_split_chunk_keeps_order_and_line_numbers() -> None:
+    chunk = RawChunk(lines=[2, 3, 5, 6, 7], rows=[{"id": str(i)} for i in range(5)])
+    pieces = list(split_chunk(chunk, 2))
+    assert [p.lines for p in pieces] == [[2, 3], [5, 6], [7]]
+    assert [r["id"] for p in pieces for r in p.rows] == ["0", "1", "2", "3", "4"]
+    assert list(split_chunk(chunk, 5)) == [chunk]
 
 
 def test_bad_settings_are_clear_errors(ws) -> None:

@@ -188,3 +188,37 @@ def test_chunks_keep_line_numbers(tmp_path: Path) -> None:
     chunks = list(read_raw_chunks(path, chunk_rows=3))
     assert [len(c.rows) for c in chunks] == [3, 3, 1]
     assert [line for c in chunks for line in c.lines] == list(range(2, 9))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(11) 98765-4321",  # mobile
+        "(11) 3456-7890",  # landline
+        "+55 21 99876-5432",
+        "11987654321",
+        "(11) 8765-4321",  # old 8-digit mobile: no longer valid
+        "(20) 98765-4321",  # no such area code
+        "+1 650 253 0000",  # foreign number
+        "+800 1234 5678",  # non-geographic number
+        "0800 123 4567",  # toll free
+        "123",
+    ],
+)
+def test_phone_validity_and_type_agree_with_phonenumbers(text: str) -> None:
+    import phonenumbers
+
+    from cobranca_kit.batch.portfolio import _Bad, _phone
+
+    try:
+        number = phonenumbers.parse(text, "BR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        with pytest.raises(_Bad, match="telefone inválido"):
+            _phone(text)
+        return
+    e164, mobile = _phone(text)
+    assert e164 == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    mobile_kinds = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+    assert mobile == (phonenumbers.number_type(number) in mobile_kinds)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from cobranca_kit.batch.plan import Deferred, PlannedMessage, Skipped
@@ -54,6 +58,10 @@ _MESSAGE_SCHEMA = pa.schema(
     ]
 )
 
+# Message rows gathered before a Parquet write, so row groups stay large when
+# chunks arrive in small pieces (worker tasks).
+PARQUET_ROW_GROUP_ROWS = 50_000
+
 STAGING_SUFFIX = ".parcial"
 FAILED_SUFFIX = ".falhou"
 
@@ -82,6 +90,80 @@ def message_rows(
     return [(*head, name, text, *tail) for name, text in message.parts]
 
 
+@dataclass
+class EncodedMessages:
+    """A chunk's message rows already encoded for ``mensagens.csv`` and ``mensagens.parquet``.
+
+    Built where the chunk is planned (possibly a worker process), so the process
+    that writes the files only selects the messages that passed the frequency caps
+    and copies text and Arrow buffers, instead of converting every value itself.
+    """
+
+    csv_text: str  # the rows of every message, CSV-encoded (``;``), in message order
+    csv_ends: list[int]  # end offset in ``csv_text`` of each message's rows
+    row_counts: list[int]  # rows (message parts) per message
+    table: pa.Table  # the same rows, ``MESSAGE_COLUMNS``
+
+    def __len__(self) -> int:
+        return len(self.row_counts)
+
+    def select(self, keep: Sequence[bool]) -> tuple[str, pa.Table]:
+        """CSV text and Arrow rows of the messages whose ``keep`` flag is true."""
+        if len(keep) != len(self.row_counts):
+            raise BatchError(
+                f"seleção de mensagens com {len(keep)} marcas para {len(self.row_counts)} mensagens"
+            )
+        if all(keep):
+            return self.csv_text, self.table
+        pieces, start = [], 0
+        for end, wanted in zip(self.csv_ends, keep, strict=True):
+            if wanted:
+                pieces.append(self.csv_text[start:end])
+            start = end
+        mask = [w for w, n in zip(keep, self.row_counts, strict=True) for w in repeat(w, n)]
+        return "".join(pieces), self.table.filter(pa.array(mask, type=pa.bool_()))
+
+
+def encode_messages(messages: Iterable[PlannedMessage]) -> EncodedMessages:
+    """Encode messages as ``mensagens.csv`` text and an Arrow table (see :class:`EncodedMessages`)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";")  # same dialect as the file's header writer
+    ends: list[int] = []
+    counts: list[int] = []
+    for message in messages:
+        own = message_rows(message)
+        writer.writerows(own)
+        ends.append(buffer.tell())
+        counts.append(len(own))
+    text = buffer.getvalue()
+    return EncodedMessages(text, ends, counts, _table_from_csv(text, sum(counts)))
+
+
+def _table_from_csv(text: str, rows: int) -> pa.Table:
+    """The Arrow rows of CSV text written by :func:`encode_messages`.
+
+    Arrow's C parser reads back exactly what ``csv.writer`` wrote (strings stay
+    strings, empty ones included) many times faster than converting each Python
+    value with ``pa.array``.
+    """
+    if not rows:
+        return _MESSAGE_SCHEMA.empty_table()
+    table = pa_csv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pa_csv.ReadOptions(column_names=MESSAGE_COLUMNS, use_threads=False),
+        parse_options=pa_csv.ParseOptions(delimiter=";", newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=_MESSAGE_SCHEMA,
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if table.num_rows != rows or table.schema != _MESSAGE_SCHEMA:
+        raise BatchError(f"falha interna ao converter {rows} linhas de mensagens para Parquet")
+    return table
+
+
 class RunWriter:
     """Streams a run's outputs into a staging folder; :meth:`finish` publishes it.
 
@@ -101,10 +183,11 @@ class RunWriter:
         self._files: dict[str, Any] = {}
         self._writers: dict[str, csv.DictWriter[str]] = {}
         self._parquet: pq.ParquetWriter | None = None
+        self._parquet_pending: list[pa.Table] = []  # small selections, gathered into one row group
+        self._parquet_pending_rows = 0
         self._jsonl = None
         self._emails = 0
         self._open_csv("mensagens.csv", MESSAGE_COLUMNS)
-        self._message_csv = csv.writer(self._files["mensagens.csv"], delimiter=";")
         self._open_csv("rejeitados.csv", REJECTED_COLUMNS)
         self._open_csv("adiados.csv", DEFERRED_COLUMNS)
         self._open_csv("ignorados.csv", SKIPPED_COLUMNS)
@@ -119,27 +202,41 @@ class RunWriter:
 
     # -- streaming
     def write_messages(self, messages: Iterable[PlannedMessage]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        for message in messages:
-            rows.extend(message_rows(message))
+        messages = list(messages)
+        self.write_encoded(messages, encode_messages(messages), [True] * len(messages))
+
+    def write_encoded(
+        self, messages: Sequence[PlannedMessage], encoded: EncodedMessages, keep: Sequence[bool]
+    ) -> None:
+        """Write the messages flagged in ``keep`` (``encoded`` holds the rows of all ``messages``).
+
+        ``messages`` only supplies the WhatsApp payloads and e-mail files; their
+        ``parts`` may have been dropped once encoded.
+        """
+        if len(messages) != len(encoded):
+            raise BatchError(f"{len(messages)} mensagens, mas {len(encoded)} codificadas")
+        for message in compress(messages, keep):
             if message.whatsapp_payload is not None:
                 self._payload(message.whatsapp_payload)
             if message.eml is not None:
                 self._eml(message)
-        if not rows:
+        text, table = encoded.select(keep)
+        if not table.num_rows:
             return
-        self._message_csv.writerows(rows)
-        columns = list(zip(*rows, strict=True))
-        table = pa.table(
-            {
-                name: pa.array(col, type=_MESSAGE_SCHEMA.field(name).type)
-                for name, col in zip(MESSAGE_COLUMNS, columns, strict=True)
-            },
-            schema=_MESSAGE_SCHEMA,
-        )
+        self._files["mensagens.csv"].write(text)
+        self._parquet_pending.append(table)
+        self._parquet_pending_rows += table.num_rows
+        if self._parquet_pending_rows >= PARQUET_ROW_GROUP_ROWS:
+            self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        if not self._parquet_pending:
+            return
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.dir / "mensagens.parquet", _MESSAGE_SCHEMA)
-        self._parquet.write_table(table)
+        self._parquet.write_table(pa.concat_tables(self._parquet_pending))
+        self._parquet_pending = []
+        self._parquet_pending_rows = 0
 
     def _payload(self, payload: dict[str, Any]) -> None:
         if self._jsonl is None:
@@ -172,6 +269,7 @@ class RunWriter:
         if self._jsonl is not None:
             self._jsonl.close()
             self._jsonl = None
+        self._flush_parquet()
         if self._parquet is None:
             # An empty run still gets a readable (empty) Parquet file.
             pq.write_table(_MESSAGE_SCHEMA.empty_table(), self.dir / "mensagens.parquet")

@@ -14,13 +14,14 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from cobranca_kit.batch.ledger import Contact, Ledger
-from cobranca_kit.batch.outputs import RunWriter, staging_dir
+from cobranca_kit.batch.outputs import RunWriter, encode_messages, staging_dir
 from cobranca_kit.batch.plan import BRT, ChunkPlan, PlannedMessage, Planner, PlanSettings, Skipped, apply_caps
-from cobranca_kit.batch.portfolio import DEFAULT_CHUNK_ROWS, file_sha256, read_raw_chunks
+from cobranca_kit.batch.portfolio import DEFAULT_CHUNK_ROWS, RawChunk, file_sha256, read_raw_chunks
 from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerprint
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.errors import BatchError
@@ -92,36 +93,75 @@ def resolve_paths(settings: BatchSettings, config: Config) -> tuple[Path, Path, 
 # Worker-process state: one Planner per process, built once.
 _WORKER: Planner | None = None
 
+# Rows per task sent to a worker: small enough that the last tasks of a run keep
+# every worker busy (a 100k-row file in 20k-row chunks is 5 tasks for 2 workers),
+# large enough that the per-task overhead stays negligible.
+WORKER_TASK_ROWS = 2_000
+
 
 def _init_worker(plan_settings: PlanSettings) -> None:
     global _WORKER
-    _WORKER = Planner(plan_settings)
+    if _WORKER is None or _WORKER.settings != plan_settings:  # not inherited from the parent
+        _WORKER = Planner(plan_settings)
 
 
-def _plan_in_worker(chunk: Any) -> ChunkPlan:
+def _plan_in_worker(chunk: RawChunk) -> ChunkPlan:
+    """Plan a chunk and encode its file rows here, so little goes back to the writing process."""
     assert _WORKER is not None
-    return _WORKER.plan_chunk(chunk)
+    plan = _WORKER.plan_chunk(chunk)
+    plan.encoded = encode_messages(plan.messages)
+    for message in plan.messages:
+        message.parts = []  # already in ``plan.encoded``; not needed for caps and counts
+    return plan
+
+
+def split_chunk(chunk: RawChunk, rows: int) -> Iterator[RawChunk]:
+    """Consecutive pieces of at most ``rows`` rows, keeping the line numbers."""
+    if len(chunk.rows) <= rows:
+        yield chunk
+        return
+    for start in range(0, len(chunk.rows), rows):
+        yield RawChunk(chunk.lines[start : start + rows], chunk.rows[start : start + rows])
 
 
 def _planned_chunks(
-    chunks: Iterator[Any], plan_settings: PlanSettings, processes: int, library: Any | None
+    chunks: Iterator[RawChunk], plan_settings: PlanSettings, processes: int, library: Any | None
 ) -> Iterator[ChunkPlan]:
-    """Plan chunks in order, in this process or in a bounded pool of workers."""
+    """Plan chunks in order, in this process or in a bounded pool of workers.
+
+    With workers, this process plans the first piece itself before the pool
+    starts: that imports the planning modules, loads the compliance rules and
+    fills the per-template verdict caches once, and workers started by fork
+    inherit all of it instead of each paying for it.
+    """
+    global _WORKER
     if processes <= 1:
         planner = Planner(plan_settings, library=library)
         for chunk in chunks:
             yield planner.plan_chunk(chunk)
         return
-    with ProcessPoolExecutor(
-        max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
-    ) as pool:
-        pending: deque[Future[ChunkPlan]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_plan_in_worker, chunk))
-            if len(pending) >= processes * 2:
+    pieces = (piece for chunk in chunks for piece in split_chunk(chunk, WORKER_TASK_ROWS))
+    first = next(pieces, None)
+    if first is None:
+        return
+    _WORKER = Planner(plan_settings)
+    try:
+        first_plan = _WORKER.plan_chunk(first)
+        with ProcessPoolExecutor(
+            max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
+        ) as pool:
+            pending: deque[Future[ChunkPlan]] = deque(
+                pool.submit(_plan_in_worker, piece) for piece in islice(pieces, processes * 3)
+            )
+            yield first_plan  # written while the workers plan the next pieces
+            for piece in pieces:
+                pending.append(pool.submit(_plan_in_worker, piece))
+                if len(pending) >= processes * 3:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        _WORKER = None
 
 
 def run_batch(
@@ -183,6 +223,7 @@ def run_batch(
         )
     }
     totals = Counter()
+    slots: Counter[tuple[dt.datetime, Any]] = Counter()
     writer = RunWriter(runs_dir, run_id, staging=settings.staging)
     write_s = 0.0
     planned_now: dict[str, list[dt.datetime]] = {}
@@ -198,7 +239,7 @@ def run_batch(
                 for stage, n in plan.off_schedule.items():
                     counts["devedores_por_estagio"][stage] += n
                 counts["status"]["sem_etapa_hoje"] += sum(plan.off_schedule.values())
-                accepted, deferred, skipped = _apply_ledger(plan, ledger, planned_now, config)
+                accepted, keep, deferred, skipped = _apply_ledger(plan, ledger, planned_now, config)
                 for r in plan.rejected:
                     counts["rejeitados_por_campo"][r.field] += 1
                     counts["rejeitados_por_categoria"][r.category] += 1
@@ -213,7 +254,8 @@ def run_batch(
                     counts["canal"][m.channel] += 1
                     counts["modelo"][f"{m.template_id}@v{m.template_version}"] += 1
                     counts["devedores_por_estagio"][m.stage] += 1
-                    counts["horario"][m.scheduled_at.strftime("%Y-%m-%d %H:00")] += 1
+                    # keyed with the zone: equal instants in two states read as different hours
+                    slots[(m.scheduled_at, m.scheduled_at.tzinfo)] += 1
                 counts["status"]["agendada"] += len(accepted)
                 counts["status"]["adiada"] += len(deferred)
                 counts["status"]["rejeitada"] += len(plan.rejected)
@@ -223,7 +265,8 @@ def run_batch(
                 ledger.record(
                     [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
                 )
-                writer.write_messages(accepted)
+                encoded = plan.encoded if plan.encoded is not None else encode_messages(plan.messages)
+                writer.write_encoded(plan.messages, encoded, keep)
                 writer.write_rejected(plan.rejected)
                 writer.write_deferred(deferred)
                 writer.write_skipped(skipped)
@@ -231,6 +274,8 @@ def run_batch(
                 if bar is not None:
                     bar.update(plan.read)
             writer.close()
+            for (when, _zone), n in slots.items():  # few distinct send slots: format each once
+                counts["horario"][when.strftime("%Y-%m-%d %H:00")] += n
             summary = _summary(
                 settings,
                 config,
@@ -267,13 +312,19 @@ def run_batch(
 
 def _apply_ledger(
     plan: ChunkPlan, ledger: Ledger, planned_now: dict[str, list[dt.datetime]], config: Config
-) -> tuple[list[PlannedMessage], list[Any], list[Skipped]]:
-    """Idempotency (same debt and step already planned) and frequency caps."""
+) -> tuple[list[PlannedMessage], list[bool], list[Any], list[Skipped]]:
+    """Idempotency (same debt and step already planned) and frequency caps.
+
+    Returns the accepted messages, a keep flag per message of ``plan.messages``,
+    the deferred and the skipped.
+    """
     history = ledger.history(m.debtor_id for m in plan.messages)
     accepted: list[PlannedMessage] = []
+    keep: list[bool] = []
     deferred = []
     skipped = list(plan.skipped)
     for message in plan.messages:
+        keep.append(False)
         past = history.get(message.debtor_id)
         if past is not None and (message.debt, message.step) in past.done_steps:
             run = past.run_for(message.debt, message.step)
@@ -295,7 +346,8 @@ def _apply_ledger(
             continue
         planned_now.setdefault(message.debtor_id, []).append(message.scheduled_at)
         accepted.append(message)
-    return accepted, deferred, skipped
+        keep[-1] = True
+    return accepted, keep, deferred, skipped
 
 
 def _templates_used(refs: list[str], library_path: Path, library: Any | None) -> list[dict[str, Any]]:

@@ -111,6 +111,9 @@ class ChunkPlan:
     messages: list[PlannedMessage] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     off_schedule: Counter[str] = field(default_factory=Counter)  # stage -> debtors with no step today
+    # The messages' file rows, pre-encoded where the chunk was planned (an
+    # ``outputs.EncodedMessages``; None when planned in the writing process).
+    encoded: Any = None
 
 
 @dataclass(frozen=True)
@@ -251,8 +254,17 @@ class Planner:
     """Plans chunks of the portfolio for one run (one per process)."""
 
     def __init__(self, settings: PlanSettings, library: Any | None = None) -> None:
+        # Imported here, once per planner, not per row (and not at module import:
+        # the library and compliance packages are heavy and import this module's siblings).
+        from cobranca_kit.catalog import get_catalog
+        from cobranca_kit.compliance import next_allowed_slot, sms_info
         from cobranca_kit.library import Library
+        from cobranca_kit.library.render import render_compiled
 
+        self._stage_for_days = get_catalog().stage_for_days
+        self._next_allowed_slot = next_allowed_slot
+        self._sms_info = sms_info
+        self._render_compiled = render_compiled
         self.settings = settings
         self.regua = settings.regua
         self.config = settings.config
@@ -262,6 +274,9 @@ class Planner:
         self.resolver = TemplateResolver(self.library, self.config)
         self.empresa = self.config.require_empresa().model_dump()
         self._slots: dict[tuple[str, int], dt.datetime] = {}
+        # Per-run lookups that depend on a handful of distinct values, not on the row.
+        self._steps: dict[int, Step | None] = {}
+        self._resolved: dict[tuple[str, str | None, str | None], ResolvedStep] = {}
 
     # -- chunk level
     def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
@@ -284,13 +299,17 @@ class Planner:
     # -- debtor level
     def plan_debtor(self, debtor: Debtor) -> PlannedMessage | Skipped | str:
         """A message, a reasoned skip, or (a stage id) when no step is due today."""
-        from cobranca_kit.catalog import get_catalog
-
         days = (self.run_date - debtor.vencimento).days
-        step = self.regua.step_for(days)
+        try:
+            step = self._steps[days]
+        except KeyError:
+            step = self._steps[days] = self.regua.step_for(days)
         if step is None:
-            return get_catalog().stage_for_days(days)
-        resolved = self.regua.resolve(step, debtor.objecao, debtor.perfil)
+            return self._stage_for_days(days)
+        key = (step.id, debtor.objecao, debtor.perfil)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = self._resolved[key] = self.regua.resolve(step, debtor.objecao, debtor.perfil)
         if resolved.suspended:
             return self._skip(debtor, step, "suspensa", resolved.suspended)
         channels = self._channels(debtor, resolved)
@@ -331,15 +350,13 @@ class Planner:
     def _try_channel(
         self, debtor: Debtor, resolved: ResolvedStep, channel: str, data: dict[str, Any]
     ) -> PlannedMessage | str:
-        from cobranca_kit.library.render import render_compiled
-
         choice = self.resolver.choose(resolved, channel, debtor.perfil)
         if isinstance(choice, str):
             return choice
         if choice.blocked:
             return choice.blocked
         try:
-            parts = render_compiled(choice.compiled, data, debtor.line)
+            parts = self._render_compiled(choice.compiled, data, debtor.line)
         except CobrancaKitError as exc:
             return str(exc)
         if choice.recheck:
@@ -381,11 +398,9 @@ class Planner:
 
     def channel_problem(self, channel: str, parts: Sequence[tuple[str, str]]) -> tuple[str | None, str, int]:
         """Cheap per-message checks that depend on the rendered data."""
-        from cobranca_kit.compliance import sms_info
-
         limits = self.regua.limites
         if channel == "sms":
-            info = sms_info(parts[0][1])
+            info = self._sms_info(parts[0][1])
             if info.segments > limits.sms_max_segmentos:
                 return (
                     f"SMS com {info.segments} segmentos ({info.encoding}), acima do máximo de "
@@ -420,8 +435,6 @@ class Planner:
 
     def send_slot(self, debtor: Debtor) -> dt.datetime:
         """Next allowed slot in the debtor's state, spread over ``espalhar_minutos``."""
-        from cobranca_kit.compliance import next_allowed_slot
-
         spread = self.regua.espalhar_minutos
         offset = zlib.crc32(debtor.id.encode("utf-8")) % spread if spread else 0
         key = (debtor.uf, offset)
@@ -429,9 +442,9 @@ class Planner:
         if slot is None:
             first = self._slots.get((debtor.uf, -1))
             if first is None:
-                first = next_allowed_slot(self.run_time, debtor.uf, self.config)
+                first = self._next_allowed_slot(self.run_time, debtor.uf, self.config)
                 self._slots[(debtor.uf, -1)] = first
-            slot = next_allowed_slot(first + dt.timedelta(minutes=offset), debtor.uf, self.config)
+            slot = self._next_allowed_slot(first + dt.timedelta(minutes=offset), debtor.uf, self.config)
             self._slots[key] = slot
         return slot
 

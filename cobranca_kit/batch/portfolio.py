@@ -116,6 +116,11 @@ _OPTOUT_NOISE = {
 }
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+_NON_DIGIT_RE = re.compile(r"\D")
+_DOC_PUNCT_RE = re.compile(r"[./-]")
+_AMBIGUOUS_AMOUNT_RE = re.compile(r"-?\d{1,3}\.\d{3}")
+_CONTACTS_SPLIT_RE = re.compile(r"[|,]")
 _AMOUNT_RE = re.compile(
     r"^-?\d+$|^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$|^-?\d+\.\d+$|^-?\d{1,3}(,\d{3})+\.\d+$"
 )
@@ -124,7 +129,7 @@ _AMOUNT_RE = re.compile(
 def normalise_header(name: object) -> str:
     """``"Data de Vencimento"`` -> ``"data_de_vencimento"``, ``"E-mail"`` -> ``"e_mail"``."""
     text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return _NON_ALNUM_RE.sub("_", text.lower()).strip("_")
 
 
 @dataclass(slots=True)
@@ -386,6 +391,8 @@ class _Bad(Exception):
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # the common case (CSV cells), checked first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
@@ -407,7 +414,7 @@ def parse_amount(value: Any) -> Decimal:
         raise ValueError("valor vazio")
     if not _AMOUNT_RE.match(text):
         raise ValueError(f"valor inválido: '{value}' (use 1.234,56 ou 1234.56)")
-    if re.fullmatch(r"-?\d{1,3}\.\d{3}", text):
+    if _AMBIGUOUS_AMOUNT_RE.fullmatch(text):
         raise ValueError(f"valor ambíguo: '{value}' (escreva 1.234,00 ou 1234.00)")
     if "," in text and ("." not in text or text.rfind(",") > text.rfind(".")):
         text = text.replace(".", "").replace(",", ".")
@@ -483,6 +490,7 @@ def parse_optouts(value: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=16)
 def prescription_limit(run_date: dt.date) -> dt.date:
     """Due dates before this are time-barred (5 years, CC art. 206 §5º I)."""
     try:
@@ -502,8 +510,8 @@ def _document(raw: Any) -> tuple[str, str]:
         raise _Bad("documento", "CPF/CNPJ vazio")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         text = str(int(raw))
-    digits = re.sub(r"\D", "", text)
-    if len(digits) <= 11 and len(digits) >= 9 and not re.search(r"[./-]", text):
+    digits = _NON_DIGIT_RE.sub("", text)
+    if len(digits) <= 11 and len(digits) >= 9 and not _DOC_PUNCT_RE.search(text):
         digits = digits.zfill(11)  # spreadsheets drop leading zeros of CPFs
     if len(digits) == 11:
         if not _CPF.validate(digits):
@@ -526,9 +534,12 @@ def _phone(raw: Any) -> tuple[str | None, bool]:
         number = phonenumbers.parse(text, "BR")
     except phonenumbers.NumberParseException as exc:
         raise _Bad("telefone", f"telefone inválido: '{text}'") from exc
-    if not phonenumbers.is_valid_number(number):
+    # ``number_type`` is UNKNOWN exactly when ``is_valid_number`` is false (both match the
+    # number against its region's patterns), so the patterns are matched once, not twice.
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise _Bad("telefone", f"telefone inválido: '{text}' (confira o DDD e o número de dígitos)")
-    mobile = phonenumbers.number_type(number) in _MOBILE
+    mobile = kind in _MOBILE
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), mobile
 
 
@@ -633,7 +644,7 @@ def _contacts(value: Any) -> tuple[dt.datetime, ...]:
     if not text:
         return ()
     out = []
-    for piece in re.split(r"[|,]", text):
+    for piece in _CONTACTS_SPLIT_RE.split(text):
         piece = piece.strip()
         if piece:
             when = parse_datetime(piece)
