@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol, get_decimal_symbol, get_group_symbol
 
 LOCALE = "pt_BR"
 
@@ -30,13 +32,33 @@ def _to_date(value: Any) -> dt.date | dt.datetime:
     raise ValueError(f"data inválida: '{value}'")
 
 
+@lru_cache(maxsize=1)
+def _brl_format() -> tuple[str, str, str, str]:
+    """Symbol, separators and pattern of BRL in pt-BR, read from Babel's CLDR data once."""
+    pattern = Locale.parse(LOCALE).currency_formats["standard"].pattern
+    return (
+        get_currency_symbol("BRL", locale=LOCALE),
+        get_group_symbol(locale=LOCALE),
+        get_decimal_symbol(locale=LOCALE),
+        pattern,
+    )
+
+
 def moeda(value: Any) -> str:
-    """``1234.5`` -> ``R$ 1.234,50`` (negative amounts keep their sign)."""
+    """``1234.5`` -> ``R$ 1.234,50`` (negative amounts keep their sign).
+
+    The batch formats one amount per message, so the CLDR data is looked up once
+    and applied with plain string formatting (``format_currency`` costs ~40 µs a
+    call); a test holds the result equal to Babel's for many values.
+    """
     amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = format_currency(amount, "BRL", locale=LOCALE)
-    # Babel uses a no-break space after the symbol; messages travel through
-    # SMS/WhatsApp where a plain space is safer and GSM-7 compatible.
-    return text.replace("\xa0", " ")
+    symbol, group, decimal, pattern = _brl_format()
+    if pattern != "¤\xa0#,##0.00":  # CLDR changed: fall back to Babel itself
+        return format_currency(amount, "BRL", locale=LOCALE).replace("\xa0", " ")
+    digits = f"{abs(amount):,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+    # Babel uses a no-break space after the symbol; messages travel through SMS and
+    # WhatsApp, where a plain space is safer and GSM-7 compatible.
+    return f"{'-' if amount < 0 else ''}{symbol} {digits}"
 
 
 def data(value: Any) -> str:

@@ -49,3 +49,18 @@ def test_filters_work_in_jinja() -> None:
     env.filters.update(FILTERS)
     out = env.from_string("{{ v | moeda }} em {{ d | data }}").render(v=10, d=dt.date(2026, 12, 1))
     assert out == "R$ 10,00 em 01/12/2026"
+
+
+def test_moeda_agrees_with_babel_on_many_values() -> None:
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from babel.numbers import format_currency
+
+    rng = random.Random(7)
+    values = [0, 0.01, -0.01, 999.995, 1000, -1000000.5, 10**12 + 0.07]
+    values += [round(rng.uniform(-1e7, 1e7), rng.choice([0, 1, 2, 3])) for _ in range(2000)]
+    for value in values:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        expected = format_currency(amount, "BRL", locale="pt_BR").replace("\xa0", " ")
+        assert moeda(value) == expected, value
