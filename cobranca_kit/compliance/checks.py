@@ -20,7 +20,7 @@ from cobranca_kit.compliance.channels import (
     sms_info,
 )
 from cobranca_kit.compliance.metrics import sample_render
-from cobranca_kit.compliance.practices import caps_runs, pix_code_span, pix_stands_alone
+from cobranca_kit.compliance.practices import PIX_PLACEHOLDER, caps_runs, pix_code_span, pix_stands_alone
 from cobranca_kit.compliance.readability import flesch_pt, word_count, words
 
 if TYPE_CHECKING:
@@ -84,6 +84,76 @@ def _whatsapp_length(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
         size = len(sample_render(part.text)) if target.template else len(part.text)
         if size > limit:
             yield Hit(part.name, 0, 0, f"{size} caracteres; o limite de {kind} é {limit}.")
+
+
+_ONLY_PIX_RE = re.compile(
+    r"\{\{-?\s{0,20}" + re.escape(PIX_PLACEHOLDER) + r"\s{0,20}(?:\|[^{}]{0,200})?-?\}\}"
+)
+#: A first message that is static, one line and at most this long becomes the template HEADER.
+_HEADER_MAX = 60
+_EXPRESSION_RE = re.compile(r"\{\{-?\s{0,20}([A-Za-z_][\w.]{0,80})[^{}]{0,300}?\}\}")
+_CREDITOR_PREFIX = "empresa."
+
+
+def meta_body_text(text: str) -> str:
+    """A message as it reads in a Meta template: ``{{ divida.valor | moeda }}`` -> ``{{divida_valor}}``.
+
+    Creditor fields are written into the template as fixed text (rendered with
+    the sample data), as the library's WhatsApp export does.
+    """
+
+    def param(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable.startswith(_CREDITOR_PREFIX):
+            return sample_render(match.group())
+        return "{{" + variable.replace(".", "_") + "}}"
+
+    return _EXPRESSION_RE.sub(param, text) if "{{" in text else text
+
+
+def template_body_parts(script_parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The parts that would form one Meta template BODY, as the library's WhatsApp export builds it.
+
+    A message that is only the Pix copia-e-cola placeholder is sent apart (as a
+    session message), and a short static first line becomes the HEADER; the
+    rest, joined by a blank line, is the body.
+    """
+    parts = [(name, text) for name, text in script_parts if not _ONLY_PIX_RE.fullmatch(text.strip())]
+    if len(parts) > 1:
+        first = parts[0][1].strip()
+        if "{{" not in first and "{%" not in first and "\n" not in first and 0 < len(first) <= _HEADER_MAX:
+            parts = parts[1:]
+    return parts
+
+
+def template_body_size(parts: list[tuple[str, str]]) -> int:
+    """Characters of the Meta template body that ``parts`` (from ``template_body_parts``) form."""
+    return len("\n\n".join(meta_body_text(text).strip() for _, text in parts))
+
+
+def whatsapp_template_body_size(messages: list[str]) -> int:
+    """Body size, in a Meta template, of a WhatsApp script given as its messages (for drafters)."""
+    return template_body_size(template_body_parts([(f"mensagem_{i}", m) for i, m in enumerate(messages, 1)]))
+
+
+@register("whatsapp_template_body")
+def _whatsapp_template_body(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    """Whole script: the messages joined into one template body must fit Meta's body limit."""
+    limit = int(params.get("max_chars", WHATSAPP_TEMPLATE_BODY_MAX))
+    parts = template_body_parts([(p.name, p.text) for p in target.parts])
+    if len(parts) < 2:  # a single message is covered by the per-message limit
+        return
+    size = template_body_size(parts)
+    if size > limit:
+        names = [name for name, _ in parts]
+        listed = ", ".join(names[:-1]) + " e " + names[-1]
+        yield Hit(
+            None,
+            0,
+            0,
+            f"As mensagens {listed}, unidas por uma linha em branco, somam {size} caracteres no modelo; "
+            f"o corpo de um modelo da Meta aceita {limit}.",
+        )
 
 
 @register("email_subject")

@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cobranca_kit.catalog import get_catalog
+from cobranca_kit.compliance.channels import WHATSAPP_TEMPLATE_BODY_MAX
+from cobranca_kit.compliance.checks import whatsapp_template_body_size
 from cobranca_kit.datafiles import load_model
 from cobranca_kit.drafting.base import DraftResult, Revision
 from cobranca_kit.drafting.request import DraftRequest
@@ -167,8 +169,11 @@ class _Composer:
         self.confirm = self.stage == "confirmacao"
         self.dispute = request.objecao == "nao_reconhece_divida"
         self.asks_payment = not self.confirm and not self.dispute
+        self.compact = False  # shortest wording of every phrase (see whatsapp())
 
     def pick(self, options: list[str], slot: str) -> str:
+        if self.compact:
+            return min(options, key=len)
         return _pick(options, self.seed, slot)
 
     def tone(self, mapping: dict[str, list[str]], slot: str) -> str:
@@ -234,14 +239,26 @@ class _Composer:
     # -- channels -----------------------------------------------------------------------------
 
     def whatsapp(self) -> WhatsAppScript:
+        # A WhatsApp script must fit one Meta template body. When it does not, first
+        # drop the friendly closing (it carries nothing the customer needs), then
+        # take the shortest wording of every phrase.
+        for closing, compact in ((True, False), (False, False), (False, True)):
+            self.compact = compact
+            messages = self._whatsapp_messages(with_closing=closing)
+            if whatsapp_template_body_size(messages) <= WHATSAPP_TEMPLATE_BODY_MAX:
+                break
+        self.compact = False
+        return WhatsAppScript(mensagens=messages)
+
+    def _whatsapp_messages(self, *, with_closing: bool) -> list[str]:
         messages = [self.greeting(), self.situation(), self.objection()]
-        payment = self.payment_sentences()
-        messages.append(_join(*payment))
+        messages.append(_join(*self.payment_sentences()))
         if self.asks_payment and "pix" in self.r.pagamentos:
             messages.append("{{ pagamento.pix_copia_e_cola }}")  # alone, so it copies with one tap
-        tail = _join(self.negotiation(), self.disregard(), self.support(), self.closing())
+        closing = self.closing() if with_closing else ""
+        tail = _join(self.negotiation(), self.disregard(), self.support(), closing)
         messages.append(f"{tail}\n\n{self.identification()}")
-        return WhatsAppScript(mensagens=[m for m in messages if m.strip()])
+        return [m for m in messages if m.strip()]
 
     def sms(self) -> SmsScript:
         sms = self.bank.sms
