@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance import CheckContext, check
-from cobranca_kit.config import Config, load_config
+from cobranca_kit.config import Config
 from cobranca_kit.drafting import DraftRequest, draft_checked, get_drafter
 from cobranca_kit.errors import DraftError
 from cobranca_kit.fields import sample_debtor
@@ -24,6 +24,7 @@ from cobranca_kit.library import Library, Origin, Template, TemplateMeta, render
 from cobranca_kit.workbench.cards import CARD_CSS, DraftCard, blocks_of
 from cobranca_kit.workbench.preview import preview_html
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
+from cobranca_kit.workbench.workspace import WorkspaceAccess
 
 LABEL_STYLE = {"description_width": "120px"}
 CONTROL_LAYOUT = {"width": "430px"}
@@ -39,7 +40,7 @@ _CHOICES = [
 ]
 
 
-class Workbench(widgets.VBox):
+class Workbench(WorkspaceAccess, widgets.VBox):
     """The ``01_bancada`` notebook's UI, usable headless in tests.
 
     ``config``, ``library`` and ``drafter`` default to the workspace's
@@ -163,18 +164,6 @@ class Workbench(widgets.VBox):
             )
         except Exception as exc:
             self.backend.value = error_html(f"Modelo indisponível: {friendly_message(exc)}")
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config()
-        return self._config
-
-    @property
-    def library(self) -> Library:
-        if self._library is None:
-            self._library = Library.from_config(self.config)
-        return self._library
 
     @property
     def drafter(self) -> Any:

@@ -20,11 +20,12 @@ from matplotlib.ticker import MaxNLocator
 
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance import CATEGORY_LABELS, flesch_pt
-from cobranca_kit.config import Config, load_config
+from cobranca_kit.config import Config
 from cobranca_kit.library import Library
 from cobranca_kit.library.models import STATUSES, Template
 from cobranca_kit.workbench.cards import CARD_CSS
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
+from cobranca_kit.workbench.workspace import WorkspaceAccess
 
 ALL = "(todos)"
 STATUS_LABELS = {"rascunho": "Rascunho", "aprovado": "Aprovado", "arquivado": "Arquivado"}
@@ -158,7 +159,7 @@ def table_html(templates: list[Template]) -> str:
     )
 
 
-class LibraryBrowser(widgets.VBox):
+class LibraryBrowser(WorkspaceAccess, widgets.VBox):
     """Filterable view of the template library with diff, approve/archive and charts."""
 
     def __init__(self, config: Config | None = None, library: Library | None = None) -> None:
@@ -247,18 +248,6 @@ class LibraryBrowser(widgets.VBox):
         )
         button.add_class(css)
         return button
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config()
-        return self._config
-
-    @property
-    def library(self) -> Library:
-        if self._library is None:
-            self._library = Library.from_config(self.config)
-        return self._library
 
     def selected(self) -> list[Template]:
         """Templates (every version) matching the filters."""
