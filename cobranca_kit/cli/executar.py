@@ -32,6 +32,17 @@ def _time(value: str | None) -> dt.time | None:
         raise BatchError(f"hora inválida: '{value}' (use HH:MM)") from exc
 
 
+def _run_and_report(settings: object, cfg: object, *, notebook: bool) -> None:
+    """Run the batch (through papermill unless ``notebook`` is false), print the summary
+    and, last, the run folder."""
+    from cobranca_kit.batch.pipeline import run_batch
+    from cobranca_kit.batch.run import run_notebook
+
+    result = run_notebook(settings, cfg) if notebook else run_batch(settings, cfg, progress=True)
+    _print_summary(result.summary)
+    typer.echo(str(result.folder))
+
+
 def _print_summary(summary: dict) -> None:
     lines = summary["linhas"]
     status = summary["contagens"]["por_status"]
@@ -85,8 +96,8 @@ def register(app: typer.Typer) -> None:
         Parâmetros extras do caderno: -p CHAVE VALOR (repetível), por exemplo
         -p colunas.documento CPF_CNPJ  ou  -p canais whatsapp,email.
         """
-        from cobranca_kit.batch.pipeline import BatchSettings, run_batch
-        from cobranca_kit.batch.run import parse_parameter, run_notebook
+        from cobranca_kit.batch.pipeline import BatchSettings
+        from cobranca_kit.batch.run import parse_parameter
         from cobranca_kit.config import load_config
 
         cfg = load_config(config)
@@ -95,14 +106,7 @@ def register(app: typer.Typer) -> None:
         )
         for key, value in _extra_parameters(ctx.args):
             parse_parameter(settings, key, value)
-        if sem_caderno:
-            result = run_batch(settings, cfg, progress=True)
-            folder, summary = result.folder, result.summary
-        else:
-            run = run_notebook(settings, cfg)
-            folder, summary = run.folder, run.summary
-        _print_summary(summary)
-        typer.echo(str(folder))
+        _run_and_report(settings, cfg, notebook=not sem_caderno)
 
     @app.command("amostra")
     @friendly_errors
@@ -128,8 +132,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Demonstração na pasta atual: cria carteira e modelos se faltarem e executa o lote."""
         from cobranca_kit.batch.demo import prepare_workspace
-        from cobranca_kit.batch.pipeline import BatchSettings, run_batch
-        from cobranca_kit.batch.run import run_notebook
+        from cobranca_kit.batch.pipeline import BatchSettings
         from cobranca_kit.config import load_config
 
         cfg = load_config()
@@ -145,11 +148,4 @@ def register(app: typer.Typer) -> None:
                     f"  sem modelo para {combo.objecao}/{combo.tom}/{combo.canal}/{combo.estagio}: {reason}"
                 )
         settings = BatchSettings(carteira=prepared.portfolio)
-        if sem_caderno:
-            result = run_batch(settings, cfg, progress=True)
-            folder, summary = result.folder, result.summary
-        else:
-            run = run_notebook(settings, cfg)
-            folder, summary = run.folder, run.summary
-        _print_summary(summary)
-        typer.echo(str(folder))
+        _run_and_report(settings, cfg, notebook=not sem_caderno)
