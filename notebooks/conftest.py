@@ -20,23 +20,9 @@ import pytest
 
 _WORKSPACE: Path | None = None
 
-WORKSPACE_TOML = """\
-# Área de trabalho temporária dos testes dos notebooks (apagada ao final).
-[empresa]
-nome = "Fibra Exemplo Telecom Ltda"
-cnpj = "11.222.333/0001-81"
-endereco = "Rua das Flores, 100, São Paulo - SP"
-atendimento = "0800 000 0000"
-
-[llm]
-backend = "offline"
-
-[pastas]
-biblioteca = "biblioteca"
-execucoes = "runs"
-cache = ".cache"
-ledger = "contatos.sqlite"
-"""
+WORKSPACE_TOML = (Path(__file__).resolve().parents[1] / "tests" / "data" / "cobranca_teste.toml").read_text(
+    encoding="utf-8"
+)
 
 
 def notebook_workspace() -> Path:

@@ -40,25 +40,9 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 90
 
-WORKSPACE_TOML = """\
-[empresa]
-nome = "Fibra Exemplo Telecom Ltda"
-cnpj = "11.222.333/0001-81"
-endereco = "Rua das Flores, 100, São Paulo - SP"
-atendimento = "0800 000 0000"
-
-[llm]
-backend = "offline"
-
-[pastas]
-biblioteca = "biblioteca"
-execucoes = "runs"
-cache = ".cache"
-ledger = "contatos.sqlite"
-
-[aprovacao]
-aprovador_padrao = "Teste de Navegador"
-"""
+WORKSPACE_TOML = (Path(__file__).resolve().parents[1] / "data" / "cobranca_teste.toml").read_text(
+    encoding="utf-8"
+) + '\n[aprovacao]\naprovador_padrao = "Teste de Navegador"\n'
 
 
 @dataclass
