@@ -35,3 +35,24 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "cobranca.toml").write_text(EMPRESA_TOML, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def rule_and_corpus_texts() -> list[str]:
+    """Every labelled corpus text and every rule example: the texts the checker's
+    prefilters must never change the verdict on."""
+    import json
+
+    from cobranca_kit.compliance import load_rules
+
+    corpus = Path(__file__).parent / "data" / "avaliacao.jsonl"
+    texts = [json.loads(line)["texto"] for line in corpus.read_text(encoding="utf-8").splitlines() if line]
+    for rule in load_rules():
+        for example in [*rule.examples.violates, *rule.examples.passes]:
+            if isinstance(example, str):
+                texts.append(example)
+            elif example.text is not None:
+                texts.append(example.text)
+            else:
+                texts.extend((example.parts or {}).values())
+    return texts

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 from cobranca_kit.compliance import load_rules, normalize
 from cobranca_kit.compliance.normalize import _EDIT_RE, _FOLD, _edits, fold
 from cobranca_kit.compliance.rules import LiteralFinder, literals_present, required_literals
 from cobranca_kit.compliance.tokens import token_findall
 
-CORPUS = Path(__file__).parent / "data" / "avaliacao.jsonl"
 
-
-def _texts() -> list[str]:
-    texts = [json.loads(line)["texto"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
-    for rule in load_rules():
-        for example in [*rule.examples.violates, *rule.examples.passes]:
-            if isinstance(example, str):
-                texts.append(example)
-            elif example.text is not None:
-                texts.append(example.text)
-            else:
-                texts.extend((example.parts or {}).values())
-    return texts
-
-
-def test_required_literals_never_hide_a_match() -> None:
+def test_required_literals_never_hide_a_match(rule_and_corpus_texts: list[str]) -> None:
     catalog = load_rules()
     finder = catalog.literal_finder
     matches = 0
-    for raw in _texts():
+    for raw in rule_and_corpus_texts:
         folded = normalize(raw).text
         present = finder(folded)
         for rule in catalog:
@@ -63,19 +46,21 @@ def test_literal_finder_agrees_with_substring_search() -> None:
         assert finder(text) == {lit for lit in literals if lit in text}
 
 
-def test_fast_fold_and_edits_match_the_reference() -> None:
+def test_fast_fold_and_edits_match_the_reference(rule_and_corpus_texts: list[str]) -> None:
     rng = random.Random(7)
     alphabet = [*"abcvpqnz {}%#_\t\n\u00a0AÉçãÕΣİ`'.,!?09", "vc", "pq", "{{ x }}", "{%", "%}", "  "]
-    samples = _texts() + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    samples = rule_and_corpus_texts + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)
+    ]
     for text in samples:
         assert fold(text) == text.translate(_FOLD), text
         folded = text.translate(_FOLD)
         assert _edits(folded) == [(m.start(), m.end(), m.lastgroup) for m in _EDIT_RE.finditer(folded)]
 
 
-def test_token_findall_matches_findall() -> None:
+def test_token_findall_matches_findall(rule_and_corpus_texts: list[str]) -> None:
     import re
 
     regex = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*")
-    for text in _texts():
+    for text in rule_and_corpus_texts:
         assert token_findall(regex, text) == regex.findall(text)
