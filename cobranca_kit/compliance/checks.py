@@ -139,6 +139,8 @@ def whatsapp_template_body_size(messages: list[str]) -> int:
 @register("whatsapp_template_body")
 def _whatsapp_template_body(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     """Whole script: the messages joined into one template body must fit Meta's body limit."""
+    if len(target.parts) < 2:  # a single message is covered by the per-message limit
+        return
     limit = int(params.get("max_chars", WHATSAPP_TEMPLATE_BODY_MAX))
     parts = template_body_parts([(p.name, p.text) for p in target.parts])
     if len(parts) < 2:  # a single message is covered by the per-message limit
@@ -223,6 +225,8 @@ def _caps_shouting(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     min_words = int(params.get("min_words", 2))
     min_letters = int(params.get("min_letters", 9))
     for part in target.parts:
+        if part.stats is not None and part.stats.shouted < min_words:
+            continue  # too few words in capitals for a run (caps_runs would stop there too)
         for start, end in caps_runs(part.text, min_words, min_letters):
             yield Hit(part.name, start, end)
 
@@ -240,10 +244,16 @@ def _flesch_min(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     minimum = float(params.get("min", 50))
     min_words = int(params.get("min_words", 20))
     skip = set(params.get("skip_parts", []))
-    text = "\n\n".join(p.text for p in target.parts if p.name not in skip)
-    if len(words(text)) < min_words:
+    kept = [p for p in target.parts if p.name not in skip]
+    stats = kept[0].stats if len(kept) == 1 else None
+    if stats is not None:
+        n_words, score = stats.words, stats.flesch
+    else:
+        text = "\n\n".join(p.text for p in kept)
+        n_words = len(words(text))
+        score = flesch_pt(text) if n_words >= min_words else 0.0
+    if n_words < min_words:
         return
-    score = flesch_pt(text)
     if score < minimum:
         yield Hit(target.single_part, 0, 0, f"Índice Flesch {score:.0f} (mínimo recomendado {minimum:.0f}).")
 
@@ -255,6 +265,8 @@ _SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 def _long_sentence(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     maximum = int(params.get("max_words", 35))
     for part in target.parts:
+        if part.stats is not None and part.stats.longest_sentence_bound <= maximum:
+            continue  # no sentence of this part can have more words
         for m in _SENTENCE_RE.finditer(part.text):
             if m.end() - m.start() <= maximum:  # every word takes at least one character
                 continue

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any
 
+from cobranca_kit.compliance.checks import CHECKS
+from cobranca_kit.compliance.metrics import compute_metrics
 from cobranca_kit.compliance.normalize import Normalized, has_placeholders, normalize, placeholder_names
 from cobranca_kit.compliance.report import SEVERITY_ORDER, CheckContext, Finding, Report
 from cobranca_kit.compliance.rules import (
     CHANNELS,
     LiteralFinder,
+    Possible,
     Rule,
     RuleCatalog,
     ScanStep,
@@ -21,6 +24,7 @@ from cobranca_kit.compliance.rules import (
     rule_applies_to,
     text_keys,
 )
+from cobranca_kit.compliance.textstats import TextStats, analyse
 from cobranca_kit.compliance.tokens import token_findall
 from cobranca_kit.errors import ComplianceError
 from cobranca_kit.script import Script
@@ -38,6 +42,24 @@ _EXCERPT_MAX = 120
 _WORD_RE = re.compile(r"\w+")
 
 
+class lazy:
+    """``functools.cached_property`` without its lock (Python 3.11 takes one per first access).
+
+    The checker builds its targets in one thread and computes these per new
+    object, many times per message, so the lock is pure cost here.
+    """
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self._name] = self._compute(instance)
+        return value
+
+
 class UnusableTextError(ComplianceError):
     """The input cannot be checked at all (not text, or empty)."""
 
@@ -51,24 +73,32 @@ class PartText:
     name: str
     text: str
     norm: Normalized = field(init=False)
+    #: word, sentence and shouting counts (None for a template: see ``textstats``)
+    stats: TextStats | None = field(init=False)
     #: rule id -> keyed scan steps whose prefilter keys occur in this part (set by ``run_rules``)
     candidates: dict[str, list[ScanStep]] | None = field(default=None, init=False)
     #: finds the required literals present in a haystack (set by ``run_rules``; None: test each with ``in``)
     finder: LiteralFinder | None = field(default=None, init=False)
+    #: what one RE2 pass says may match in the folded text (set by ``run_rules``; None: use the above)
+    possible: Possible | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.norm = normalize(self.text)
+        if "{" in self.text:  # a template: Jinja markup is folded as a whole, words are not counted
+            self.norm = normalize(self.text)
+            self.stats = None
+        else:  # one pass over the tokens folds the text and counts its words
+            self.norm, self.stats = analyse(self.text)
 
-    @cached_property
+    @lazy
     def placeholders(self) -> set[str]:
         return placeholder_names(self.text) if "{{" in self.text else set()
 
-    @cached_property
+    @lazy
     def keys(self) -> set[str]:
         """Prefilter keys of the folded words (see ``rules.literal_keys``)."""
         return text_keys(self.words)
 
-    @cached_property
+    @lazy
     def words(self) -> set[str]:
         """The distinct folded words of this part."""
         return set(token_findall(_WORD_RE, self.norm.text))  # \w+ never holds whitespace
@@ -81,6 +111,15 @@ class PartText:
         Keyed steps come first: they start with a literal word, so ``re`` scans them
         fast, and a requirement stops at its first match.
         """
+        if rule.match_on == "original":  # no word keys: the literal prefilter only
+            for step in rule.plan:
+                if step.may_occur(haystack):
+                    yield step
+            return
+        if self.possible is not None:
+            # the RE2 set already ran every folded pattern's superset over this text
+            yield from self.possible.steps.get(rule.id, ())
+            return
         if self.candidates is not None:
             keyed: Iterable[ScanStep] = self.candidates.get(rule.id, ())
         else:
@@ -100,12 +139,12 @@ class PartText:
                 if not any(isdisjoint(literals) for literals in step.groups):
                     yield step
 
-    @cached_property
+    @lazy
     def present(self) -> set[str]:
         """Required literals (of any rule) found in the folded text; needs ``finder``."""
         return self.finder(self.norm.text)  # type: ignore[misc]
 
-    @cached_property
+    @lazy
     def boundaries(self) -> list[int]:
         """Folded offsets where sentences end (used to scope ``unless`` patterns)."""
         return [m.end() for m in _SENTENCE_BOUNDARY_RE.finditer(self.norm.text)]
@@ -154,7 +193,7 @@ class Target:
     context: CheckContext
     template: bool
 
-    @cached_property
+    @lazy
     def placeholders(self) -> set[str]:
         found: set[str] = set()
         for part in self.parts:
@@ -162,6 +201,8 @@ class Target:
         return found
 
     def uses_placeholder(self, wanted: Sequence[str]) -> bool:
+        if not self.placeholders:
+            return False
         for name in wanted:
             if name.endswith(".*"):
                 prefix = name[:-1]
@@ -176,9 +217,13 @@ class Target:
         return self.parts[0].name if len(self.parts) == 1 else None
 
 
+#: The context of a check given none (the engine only reads it; built once, not per check).
+_NO_CONTEXT = CheckContext()
+
+
 def resolve_target(target: object, channel: str | None, context: CheckContext | None) -> Target:
     """Turn a string or script into named parts; refuse what cannot be checked."""
-    context = context or CheckContext()
+    context = context or _NO_CONTEXT
     if isinstance(target, str):
         chan = channel or "texto"
         if chan not in CHANNELS:
@@ -275,6 +320,11 @@ def _triggered(rule: Rule, target: Target) -> bool:
         return True
     if target.uses_placeholder(rule.applies_if.placeholders):
         return True
+    possible = [p.possible for p in target.parts]
+    if any(p is not None and rule.id in p.sure_triggers for p in possible):
+        return True  # the RE2 set matched a trigger exactly
+    if all(p is not None and rule.id not in p.triggers for p in possible):
+        return False  # no trigger pattern can match anywhere
     return any(
         literals_present(groups, p.norm.text) and regex.search(p.norm.text)
         for regex, groups in rule.trigger_plan
@@ -283,6 +333,10 @@ def _triggered(rule: Rule, target: Target) -> bool:
 
 
 def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]:
+    if rule.match_on == "folded" and any(
+        p.possible is not None and rule.id in p.possible.sure_steps for p in target.parts
+    ):
+        return []  # the RE2 set matched one of the patterns exactly: the requirement is met
     if not _triggered(rule, target):
         return []
     if target.uses_placeholder(rule.placeholders):
@@ -301,8 +355,6 @@ def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]
 
 
 def _run_check(rule: Rule, target: Target, severity: str) -> list[Finding]:
-    from cobranca_kit.compliance.checks import CHECKS
-
     if not _triggered(rule, target):
         return []
     out = []
@@ -317,6 +369,45 @@ def _run_check(rule: Rule, target: Target, severity: str) -> list[Finding]:
     return out
 
 
+def _reported_rules(
+    rules: RuleCatalog, possible: list[Possible], key: tuple[str, str | None, str | None, bool]
+) -> list[tuple[Rule, str]]:
+    """The rules worth running once the RE2 set has answered for every part.
+
+    The folded-pattern rules it reported, then every other kind except the
+    folded requirements it saw surely met and, in a text without placeholders,
+    the rules whose trigger cannot match. ``key``: channel, stage, objection
+    and "the target has placeholders". Kept on a single part's (shared,
+    memoised) answer, since messages from one template get the same answer.
+    """
+    if len(possible) == 1:
+        known = possible[0].plans.get(key)
+        if known is not None:
+            return known
+    channel, stage, objection, has_placeholders = key
+    by_id, others = rules.applicable_split(channel, stage, objection)
+    reported: set[str] = set().union(*(p.steps for p in possible))
+    sure: set[str] = set().union(*(p.sure_steps for p in possible))
+    triggers: set[str] = set().union(*(p.triggers for p in possible))
+    selected = [by_id[i] for i in sorted(reported) if i in by_id]
+    for rule, severity in others:
+        if rule.kind == "requirement" and rule.match_on == "folded" and rule.id in sure:
+            continue  # met (``_run_requirement`` would say so first)
+        if rule.applies_if is not None and not has_placeholders and rule.id not in triggers:
+            continue  # not triggered (``_triggered``: no placeholder, no trigger pattern can match)
+        selected.append((rule, severity))
+    if len(possible) == 1:
+        possible[0].plans[key] = selected
+    return selected
+
+
+def _cannot_match(rule: Rule, part: PartText) -> bool:
+    """Whether the part's prefilters already rule out every pattern of ``rule``."""
+    if part.possible is not None and rule.match_on == "folded":
+        return rule.id not in part.possible.steps
+    return not rule.always_steps and part.candidates is not None and rule.id not in part.candidates
+
+
 _RUNNERS = {"pattern": _run_pattern, "requirement": _run_requirement, "check": _run_check}
 
 
@@ -324,22 +415,24 @@ def run_rules(target: Target, rules: RuleCatalog | Sequence[Rule]) -> list[Findi
     findings: list[Finding] = []
     if isinstance(rules, RuleCatalog):
         for part in target.parts:
-            part.candidates = rules.keyed_steps(part.words)
-            part.finder = rules.literal_finder
+            part.possible = rules.possible(part.norm.text)
+            if part.possible is None:  # the RE2 set could not answer: word and literal prefilters
+                part.candidates = rules.keyed_steps(part.words)
+                part.finder = rules.literal_finder
         context = target.context
         selected: Iterable[tuple[Rule, str]] = rules.applicable(
             target.channel, context.stage, context.objection
         )
+        possible = [p.possible for p in target.parts]
+        if None not in possible:
+            key = (target.channel, context.stage, context.objection, bool(target.placeholders))
+            selected = _reported_rules(rules, possible, key)  # type: ignore[arg-type]
     else:
         selected = ((r, r.severity_for(target.channel)) for r in rules if rule_applies(r, target))
     parts = target.parts
     for rule, severity in selected:
-        if (
-            rule.kind == "pattern"
-            and not rule.always_steps
-            and all(p.candidates is not None and rule.id not in p.candidates for p in parts)
-        ):
-            continue  # no pattern of this rule can match: its first words are nowhere
+        if rule.kind == "pattern" and all(_cannot_match(rule, p) for p in parts):
+            continue  # no pattern of this rule can match in any part
         found = _RUNNERS[rule.kind](rule, target, severity)
         if found:
             findings.extend(found)
@@ -365,8 +458,6 @@ def check(target: str | Script, channel: str | None = None, context: CheckContex
     (pseudo-channel ``texto``). Raises
     :class:`UnusableTextError` (exit code 2) only for input that cannot be checked.
     """
-    from cobranca_kit.compliance.metrics import compute_metrics
-
     resolved = resolve_target(target, channel, context)
     findings = run_rules(resolved, load_rules())
     # findings and metrics are built by the engine from validated data: no second validation

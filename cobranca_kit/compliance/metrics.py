@@ -11,6 +11,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from cobranca_kit.compliance.channels import sms_info
 from cobranca_kit.compliance.readability import flesch_pt, sentence_count, words
+from cobranca_kit.compliance.textstats import TextStats, text_stats
 from cobranca_kit.fields import sample_debtor
 from cobranca_kit.formatting import FILTERS
 
@@ -52,7 +53,17 @@ def sample_render(text: str) -> str:
         return text
 
 
-def text_metrics(text: str) -> dict[str, Any]:
+def text_metrics(text: str, stats: TextStats | None = None) -> dict[str, Any]:
+    """Size, words, sentences and Flesch of ``text`` (``stats``: its ``text_stats``, when known)."""
+    if stats is None and "{" not in text:
+        stats = text_stats(text)
+    if stats is not None:
+        return {
+            "characters": stats.characters,
+            "words": stats.words,
+            "sentences": stats.sentences,
+            "flesch": stats.flesch,
+        }
     return {
         "characters": len(text),
         "words": len(words(text)),
@@ -65,12 +76,15 @@ def compute_metrics(target: Target) -> dict[str, Any]:
     """Per part and overall metrics; SMS encoding/segments for SMS (estimated on a sample render)."""
     parts: dict[str, Any] = {}
     for part in target.parts:
-        entry = text_metrics(part.text)
+        entry = text_metrics(part.text, part.stats)
         if target.channel == "sms":
             info = sms_info(sample_render(part.text) if target.template else part.text)
             entry["sms"] = info.to_dict() | {"estimated": target.template}
         parts[part.name] = entry
-    whole = "\n\n".join(p.text for p in target.parts)
-    overall = text_metrics(whole)
+    if len(target.parts) == 1:
+        overall = dict(parts[target.parts[0].name])
+        overall.pop("sms", None)
+    else:
+        overall = text_metrics("\n\n".join(p.text for p in target.parts))
     overall["parts"] = len(target.parts)
     return {"channel": target.channel, "template": target.template, "overall": overall, "parts": parts}

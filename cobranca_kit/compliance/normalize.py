@@ -13,6 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+from cobranca_kit.compliance.tokens import TokenMemo
 
 #: Stands for a Jinja placeholder or tag in folded text (private-use, not ``\w``).
 PLACEHOLDER = "\ue000"
@@ -55,8 +60,6 @@ _SPACE_SOURCE = r"\s{2,}|[\t\n\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]"
 _EDIT_RE = re.compile(rf"(?P<jinja>{_JINJA_SOURCE})|(?P<space>{_SPACE_SOURCE})|(?P<abbr>{_ABBREV_RE})")
 _JINJA_EDIT_RE = re.compile(_JINJA_SOURCE)
 _SPACE_EDIT_RE = re.compile(_SPACE_SOURCE)
-# Without the leading ``(?<!\w)`` ``re`` can jump between candidate first letters; checked in ``_edits``.
-_ABBREV_SCAN_RE = re.compile(_ABBREV_RE.removeprefix(r"(?<!\w)"))
 
 
 class _FoldTable(dict[int, str]):
@@ -79,11 +82,8 @@ class _FoldTable(dict[int, str]):
 
 _FOLD = _FoldTable()
 #: Characters ``str.lower`` does not already fold for us: all but ASCII, and the backtick.
-_NEEDS_TABLE_RE = re.compile(r"[^\x00-\x5f\x61-\x7f]+")
-
-
-def _fold_run(match: re.Match[str]) -> str:
-    return match.group().translate(_FOLD)
+_NEEDS_TABLE_RE = re.compile(r"([^\x00-\x5f\x61-\x7f]+)")
+_run_memo: TokenMemo[str] = TokenMemo(lambda run: run.translate(_FOLD))
 
 
 def fold(text: str) -> str:
@@ -97,7 +97,12 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text) or "\u03a3" in text:
         return text.translate(_FOLD)
-    return _NEEDS_TABLE_RE.sub(_fold_run, lowered)
+    if lowered.isascii() and "`" not in lowered:
+        return lowered
+    # odd items are the runs the table folds; each distinct run is folded once
+    pieces = _NEEDS_TABLE_RE.split(lowered)
+    pieces[1::2] = map(_run_memo.__getitem__, pieces[1::2])
+    return "".join(pieces)
 
 
 def fold_pattern(pattern: str) -> str:
@@ -175,23 +180,15 @@ def _edits(folded: str) -> list[tuple[int, int, str]]:
 
     The three kinds start with disjoint characters (``{``, whitespace, a letter),
     so scanning for each kind on its own and dropping what starts inside an
-    earlier match gives the same list; each kind alone lets ``re`` skip ahead.
+    earlier match gives the same list. Whitespace runs are looked for only where
+    there can be some, and abbreviations token by token (see ``_abbreviations``).
     """
     found: list[tuple[int, int, str]] = []
     if "{" in folded:
         found.extend((*m.span(), "jinja") for m in _JINJA_EDIT_RE.finditer(folded))
-    found.extend((*m.span(), "space") for m in _SPACE_EDIT_RE.finditer(folded))
-    pos, size, search = 0, len(folded), _ABBREV_SCAN_RE.search
-    while pos < size:
-        m = search(folded, pos)
-        if m is None:
-            break
-        start = m.start()
-        if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
-            pos = start + 1  # starts mid-word: the ``(?<!\w)`` of _EDIT_RE would refuse it
-            continue
-        found.append((start, m.end(), "abbr"))
-        pos = m.end()
+    if "  " in folded or not folded.isprintable():  # every other whitespace is non-printable
+        found.extend((*m.span(), "space") for m in _SPACE_EDIT_RE.finditer(folded))
+    found.extend(_abbreviations(folded))
     if not found:
         return found
     found.sort()
@@ -204,13 +201,60 @@ def _edits(folded: str) -> list[tuple[int, int, str]]:
     return out
 
 
+_ABBREV_FULL_RE = re.compile(_ABBREV_RE)
+
+
+def _token_abbreviations(token: str) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for m in _ABBREV_FULL_RE.finditer(token))
+
+
+_abbrev_memo: TokenMemo[tuple[tuple[int, int], ...]] = TokenMemo(_token_abbreviations)
+
+
+def _abbreviations(folded: str) -> list[tuple[int, int, str]]:
+    """``_ABBREV_RE`` matches in ``folded``, found per space-separated token (cached per token).
+
+    An abbreviation is a whole word: it holds no space, and its lookarounds
+    only ask for a non-word character on each side, which the space between
+    tokens is; so matching each token alone finds the same spans. Messages
+    repeat most of their tokens, and most tokens hold no abbreviation.
+    """
+    tokens = folded.split(" ")
+    hits = list(map(_abbrev_memo.__getitem__, tokens))
+    if not any(hits):
+        return []
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for token, spans in zip(tokens, hits, strict=True):
+        for start, end in spans:  # type: ignore[union-attr]
+            out.append((pos + start, pos + end, "abbr"))
+        pos += len(token) + 1
+    return out
+
+
 def normalize(text: str) -> Normalized:
     """Fold ``text`` for matching and keep the offset map (see module docstring)."""
-    folded = fold(text)
+    if "{" in text:  # a Jinja construct may hold spaces: fold the text as a whole
+        folded = fold(text)
+        return _apply(text, folded, _edits(folded))
+    return normalize_tokens(text, list(map(_token_memo.__getitem__, text.split(" "))))
+
+
+def normalize_tokens(text: str, infos: Sequence[Sequence[Any]]) -> Normalized:
+    """``normalize(text)`` for text without ``{``, given ``fold_token`` of each space-separated token.
+
+    ``infos[i]`` may carry more items after the two of ``fold_token`` (see ``textstats``).
+    """
+    folded, found = _fold_by_token(infos)
+    return _apply(text, folded, found)
+
+
+def _apply(text: str, folded: str, found: list[tuple[int, int, str]]) -> Normalized:
+    """Apply the edits ``found`` in the folded text (Jinja, whitespace, abbreviations)."""
     pieces: list[str] = []
     edits: list[tuple[int, int, int]] = []
     pos = 0
-    for start, end, kind in _edits(folded):
+    for start, end, kind in found:
         if start > pos:
             pieces.append(folded[pos:start])
         if kind == "jinja":
@@ -227,6 +271,41 @@ def normalize(text: str) -> Normalized:
     if pos < len(folded):
         pieces.append(folded[pos:])
     return Normalized(text, "".join(pieces), edits)
+
+
+def fold_token(token: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A space-separated token folded, and the spans of the abbreviations in the folded token."""
+    folded = fold(token)
+    return folded, _abbrev_memo[folded]
+
+
+#: Per space-separated token: its folded form and the abbreviations in it.
+_token_memo: TokenMemo[tuple[str, tuple[tuple[int, int], ...]]] = TokenMemo(fold_token)
+_FOLDED = itemgetter(0)
+_ABBREVS = itemgetter(1)
+
+
+def _fold_by_token(infos: Sequence[Sequence[Any]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """``fold(text)`` and ``_edits`` of it, for text without Jinja, each distinct token folded once.
+
+    Folding maps character to character and a space to a space, so the folded
+    tokens joined by spaces are the folded text; abbreviations are found per
+    token (see ``_abbreviations``); whitespace runs need a scan only where a
+    double space or another whitespace character occurs. Without ``{`` there is
+    no Jinja edit, and spaces and abbreviations never overlap.
+    """
+    folded = " ".join(map(_FOLDED, infos))
+    found: list[tuple[int, int, str]] = []
+    if "  " in folded or not folded.isprintable():  # every other whitespace is non-printable
+        found.extend((*m.span(), "space") for m in _SPACE_EDIT_RE.finditer(folded))
+    if any(map(_ABBREVS, infos)):
+        pos = 0
+        for token, spans, *_ in infos:
+            for start, end in spans:
+                found.append((pos + start, pos + end, "abbr"))
+            pos += len(token) + 1
+        found.sort()
+    return folded, found
 
 
 _PLACEHOLDER_NAME_RE = re.compile(r"\{\{-?\s{0,20}([A-Za-z_][\w.]{0,80})")

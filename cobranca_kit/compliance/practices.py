@@ -77,7 +77,7 @@ ACRONYMS = frozenset(
 )
 _JINJA_RE = re.compile(r"\{\{[^{}]{0,400}\}\}|\{%[^{}]{0,400}%\}|\{#[^{}]{0,400}#\}")
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")
-_CAPS_WORD_RE = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ]{2,}(?![^\W\d_])")
+CAPS_WORD_RE = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ]{2,}(?![^\W\d_])")
 _GAP_RE = re.compile(r"[\s,.;:!?\-]*")
 #: A Pix "copia e cola" (EMV BR Code) starts with 000201 and is long.
 PIX_CODE_RE = re.compile(r"000201[0-9A-Za-z.@:/\-*]{40,}")
@@ -88,7 +88,7 @@ _PIX_PLACEHOLDER_RE = re.compile(r"\{\{-?\s{0,20}" + re.escape(PIX_PLACEHOLDER) 
 def caps_runs(text: str, min_words: int = 2, min_letters: int = 9) -> Iterator[tuple[int, int]]:
     """Spans of runs of words written in capitals (acronyms and placeholders ignored)."""
     # per token is the same: no match holds whitespace, and the lookarounds only refuse letters
-    shouted = [w for w in token_findall(_CAPS_WORD_RE, text) if w not in ACRONYMS]
+    shouted = [w for w in token_findall(CAPS_WORD_RE, text) if w not in ACRONYMS]
     if len(shouted) < min_words:  # fast path: most messages have no shouting at all
         return
     masked = _JINJA_RE.sub(lambda m: " " * len(m.group()), text)

@@ -27,8 +27,8 @@ def _textstat() -> Any:
 
 
 _JINJA_RE = re.compile(r"\{\{[^{}]{0,400}\}\}|\{%[^{}]{0,400}%\}|\{#[^{}]{0,400}#\}")
-_WORD_RE = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*|" + PLACEHOLDER)
-_SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)|\n\s*\n|\n(?=\s*[-•*\d])")
+WORD_RE = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*|" + PLACEHOLDER)
+SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)|\n\s*\n|\n(?=\s*[-•*\d])")
 
 
 def words(text: str) -> list[str]:
@@ -41,7 +41,7 @@ def word_count(text: str) -> int:
     """``len(words(text))`` for many short pieces such as sentences (they repeat across messages)."""
     if "{" in text:
         text = _JINJA_RE.sub(PLACEHOLDER, text)
-    return len(token_findall(_WORD_RE, text))
+    return len(token_findall(WORD_RE, text))
 
 
 @lru_cache(maxsize=256)
@@ -50,7 +50,7 @@ def _words(text: str) -> tuple[str, ...]:
     # contains whitespace and the pattern has no lookaround: per token is the same.
     if "{" in text:
         text = _JINJA_RE.sub(PLACEHOLDER, text)
-    return tuple(token_findall(_WORD_RE, text))
+    return tuple(token_findall(WORD_RE, text))
 
 
 @lru_cache(maxsize=256)
@@ -59,7 +59,7 @@ def sentence_count(text: str) -> int:
     stripped = text.strip()
     if not stripped:
         return 0
-    parts = [p for p in _SENTENCE_END_RE.split(stripped) if p and _WORD_RE.search(p)]
+    parts = [p for p in SENTENCE_END_RE.split(stripped) if p and WORD_RE.search(p)]
     return max(1, len(parts))
 
 
@@ -79,7 +79,12 @@ def flesch_pt(text: str) -> float:
     found = _words(text)
     if not found:
         return 0.0
-    n_sentences = sentence_count(text)
-    n_syllables = sum(map(syllables, found))
-    score = 248.835 - 1.015 * (len(found) / n_sentences) - 84.6 * (n_syllables / len(found))
+    return flesch_score(len(found), sentence_count(text), sum(map(syllables, found)))
+
+
+def flesch_score(n_words: int, n_sentences: int, n_syllables: int) -> float:
+    """The Martins et al. formula, rounded to one decimal (0 without words)."""
+    if not n_words:
+        return 0.0
+    score = 248.835 - 1.015 * (n_words / n_sentences) - 84.6 * (n_syllables / n_words)
     return round(score, 1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -30,6 +30,9 @@ from cobranca_kit.compliance.normalize import fold_pattern
 from cobranca_kit.compliance.tokens import cached
 from cobranca_kit.datafiles import load_yaml, validate
 from cobranca_kit.errors import DataFileError
+
+if TYPE_CHECKING:
+    from cobranca_kit.compliance.prefilter import PatternSet
 
 try:  # Python 3.11+: the parser moved to a private module
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -337,6 +340,24 @@ class LiteralFinder:
         return frozenset(found)
 
 
+_POSSIBLE_MEMO_MAX = 10_000
+
+
+class Possible(NamedTuple):
+    """What one RE2 pass says may match in a folded text (see ``RuleCatalog.possible``); read-only."""
+
+    #: rule id -> its folded pattern steps that may match, in pattern order
+    steps: dict[str, list[ScanStep]]
+    #: ids of the rules one of whose trigger patterns may match
+    triggers: set[str]
+    #: ids of the rules one of whose folded patterns surely matches (no need to run ``re``)
+    sure_steps: set[str]
+    #: ids of the rules one of whose trigger patterns surely matches
+    sure_triggers: set[str]
+    #: what the engine runs given this answer, per (channel, stage, objection) (filled by the engine)
+    plans: dict[tuple[str, str | None, str | None], Any]
+
+
 class RuleFile(_Strict):
     rules: list[Rule] = Field(min_length=1)
 
@@ -406,6 +427,62 @@ class RuleCatalog:
         return out
 
     @cached_property
+    def _pattern_set(self) -> tuple[PatternSet, list[tuple[str, ScanStep | None, int]]]:
+        """Every folded pattern and trigger of the catalog in one RE2 set, with what each number is.
+
+        An entry is ``(rule id, step, -1)`` for a pattern, ``(rule id, None, i)``
+        for the rule's ``i``-th trigger pattern.
+        """
+        from cobranca_kit.compliance.prefilter import PatternSet
+
+        sources: list[str] = []
+        entries: list[tuple[str, ScanStep | None, int]] = []
+        for rule in self.rules:
+            if rule.match_on == "folded":
+                for pattern, step in zip(rule.patterns, rule.plan, strict=True):
+                    sources.append(expand_pattern(pattern))
+                    entries.append((rule.id, step, -1))
+            for i, pattern in enumerate(rule.applies_if.patterns if rule.applies_if else ()):
+                sources.append(expand_pattern(pattern))
+                entries.append((rule.id, None, i))
+        return PatternSet(sources), entries
+
+    def possible(self, folded: str) -> Possible | None:
+        """The folded patterns and triggers that may match ``folded``, per rule (one RE2 pass).
+
+        A necessary condition, like the literal prefilters: what is not listed
+        cannot match. ``None`` when the set cannot answer (see ``PatternSet.match``).
+        """
+        pattern_set, entries = self._pattern_set
+        raw = pattern_set.raw_match(folded)
+        if raw is None:
+            return None
+        memo = self._possible_memo
+        known = memo.get(raw)
+        if known is not None:
+            return known
+        may, sure = pattern_set.decode(raw)
+        possible = Possible({}, set(), set(), set(), {})
+        for number in sorted(may):
+            rule_id, step, _trigger = entries[number]
+            if step is None:
+                possible.triggers.add(rule_id)
+                if number in sure:
+                    possible.sure_triggers.add(rule_id)
+            else:
+                possible.steps.setdefault(rule_id, []).append(step)
+                if number in sure:
+                    possible.sure_steps.add(rule_id)
+        if len(memo) < _POSSIBLE_MEMO_MAX:
+            memo[raw] = possible
+        return possible
+
+    @cached_property
+    def _possible_memo(self) -> dict[tuple[bool, frozenset[int]], Possible]:
+        """RE2 answers seen before: messages from one template get the same answer again and again."""
+        return {}
+
+    @cached_property
     def literal_finder(self) -> LiteralFinder:
         """Finds, in one pass per text, the required literals of every pattern."""
         return LiteralFinder(
@@ -426,6 +503,29 @@ class RuleCatalog:
             )
             self._applicable[key] = cached
         return cached
+
+    def applicable_split(
+        self, channel: str, stage: str | None, objection: str | None
+    ) -> tuple[dict[str, tuple[Rule, str]], tuple[tuple[Rule, str], ...]]:
+        """``applicable`` split in two: folded-pattern rules by id, and all the others (cached)."""
+        key = (channel, stage, objection)
+        cached = self._applicable_split.get(key)
+        if cached is None:
+            selected = self.applicable(channel, stage, objection)
+            cached = (
+                {r.id: (r, sev) for r, sev in selected if r.kind == "pattern" and r.match_on == "folded"},
+                tuple((r, sev) for r, sev in selected if r.kind != "pattern" or r.match_on != "folded"),
+            )
+            self._applicable_split[key] = cached
+        return cached
+
+    @cached_property
+    def _applicable_split(
+        self,
+    ) -> dict[
+        tuple[str, str | None, str | None], tuple[dict[str, tuple[Rule, str]], tuple[tuple[Rule, str], ...]]
+    ]:
+        return {}
 
     @cached_property
     def _applicable(self) -> dict[tuple[str, str | None, str | None], tuple[tuple[Rule, str], ...]]:

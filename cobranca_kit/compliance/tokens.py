@@ -19,26 +19,33 @@ T = TypeVar("T")
 #: Tokens remembered per pattern (then new tokens are matched without caching).
 TOKEN_CACHE_MAX = 100_000
 
-_caches: dict[re.Pattern[str], dict[str, tuple[str, ...]]] = {}
+
+class TokenMemo(dict[str, T]):
+    """``memo[token]`` is ``compute(token)``, remembered while there is room (``TOKEN_CACHE_MAX``).
+
+    ``list(map(memo.__getitem__, tokens))`` then runs in C for the tokens already seen.
+    """
+
+    def __init__(self, compute: Callable[[str], T]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, token: str) -> T:
+        value = self._compute(token)
+        if len(self) < TOKEN_CACHE_MAX:
+            self[token] = value
+        return value
+
+
+_memos: dict[re.Pattern[str], TokenMemo[tuple[str, ...]]] = {}
 
 
 def token_findall(regex: re.Pattern[str], text: str) -> list[str]:
     """``regex.findall(text)`` (no groups), computed token by token with a cache."""
-    cache = _caches.get(regex)
-    if cache is None:
-        cache = _caches[regex] = {}
-    tokens = text.split()
-    found = list(map(cache.get, tokens))  # the loops run in C: most tokens are known
-    if None in found:
-
-        def compute(token: str) -> tuple[str, ...]:
-            return tuple(regex.findall(token))
-
-        found = [
-            hit if hit is not None else cached(cache, t, compute)
-            for t, hit in zip(tokens, found, strict=True)
-        ]
-    return list(chain.from_iterable(found))  # type: ignore[arg-type]
+    memo = _memos.get(regex)
+    if memo is None:
+        memo = _memos[regex] = TokenMemo(lambda token: tuple(regex.findall(token)))
+    return list(chain.from_iterable(map(memo.__getitem__, text.split())))
 
 
 def cached(cache: dict[str, T], token: str, compute: Callable[[str], T]) -> T:
