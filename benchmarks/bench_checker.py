@@ -5,9 +5,17 @@
    messages with ``check(text, channel="whatsapp")``; three rounds with other
    debtors each, best round of each side; prints messages/s for both and the
    ratio, and says whether the target (a check costs at most 2x a render) is met.
-2. Checks one message at 1x, 10x and 100x its length (a new text every time, so
-   no per-text cache helps) and prints the time per character, which should
-   stay flat if cost grows linearly.
+2. The same with messages in which no sentence repeats (every sentence carries
+   the message number spelled in letters): the checker then gets no help from
+   what it remembers per sentence, the worst case for a batch.
+3. Checks texts of 1x, 10x and 100x a message's length made of different
+   messages (so sentences do not simply repeat) and prints the time per
+   character, which should stay flat (or fall) if cost grows linearly.
+
+The checker remembers what it worked out per distinct sentence ("piece") and
+per word ("token"), as a batch sees the same sentences again and again; the
+messages of each round are new (other debtors), so no whole message is ever
+answered from memory.
 
 Run: ``.venv/bin/python benchmarks/bench_checker.py [N]``.
 """
@@ -70,7 +78,7 @@ def debtors(n: int, seed: int = 42) -> list[dict[str, object]]:
                     "valor": round(rng.uniform(30, 3000), 2),
                     "vencimento": dt.date(2026, 10, 1) + dt.timedelta(days=rng.randrange(60)),
                 },
-                "pagamento": {"link": f"https://pagar.exemplo.com.br/f/{i:06d}"},
+                "pagamento": {"link": f"https://pagar.exemplo.com.br/f/{seed}{i:06d}"},  # unique per debtor
                 "acordo": {"parcelas": rng.randrange(2, 12)},
             }
         )
@@ -117,12 +125,33 @@ def main() -> None:
     )
     print(f"  rodadas (s) render: {_secs(render_times)}  check: {_secs(check_times)}")
 
-    print("\ncrescimento com o tamanho (mesma mensagem repetida; um texto novo a cada verificação):")
-    base = template.render(rounds[0][0]) + " "
+    # Worst case: every sentence is new (it carries the message number in letters), so
+    # nothing the checker remembers per sentence helps; only common words still repeat.
+    unique_times = []
+    for r, rows in enumerate(rounds):
+        messages = [_all_new(template.render(row), _letters(r * n + i)) for i, row in enumerate(rows)]
+        start = time.perf_counter()
+        for m in messages:
+            check(m, channel="whatsapp")
+        unique_times.append(time.perf_counter() - start)
+    unique_s = min(unique_times)
+    print(
+        f"sem nenhuma frase repetida:  {n / unique_s:10,.0f} msg/s  ({unique_s / n * 1e6:8.1f} µs/msg, "
+        f"{unique_s / render_s:.1f}x o render)"
+    )
+
+    print("\ncrescimento com o tamanho (mensagens diferentes emendadas; um texto novo a cada verificação):")
     reference = None
     for factor in (1, 10, 100):
         runs = max(3, 300 // factor)
-        texts = [[base * factor + f"Ref. {r}-{i}." for i in range(runs)] for r in range(RUNS)]
+        texts = [
+            [
+                " ".join(template.render(rounds[r][(i * factor + k) % n]) for k in range(factor))
+                + f" Ref. {r}-{i}."
+                for i in range(runs)
+            ]
+            for r in range(RUNS)
+        ]
         seconds = min(
             _timed(lambda batch=batch: [check(t, channel="whatsapp") for t in batch]) for batch in texts
         )
@@ -134,6 +163,21 @@ def main() -> None:
             f"  {factor:>3}x  {size:>7} caracteres  {seconds * 1e3:9.2f} ms  "
             f"{per_char:6.2f} µs/caractere  ({per_char / reference:.2f} do 1x)"
         )
+
+
+def _letters(number: int) -> str:
+    """``number`` spelled in letters (``ref`` + base 26): a tag no digit-shape memory can share."""
+    out = ""
+    while True:
+        number, digit = divmod(number, 26)
+        out = chr(ord("a") + digit) + out
+        if not number:
+            return "ref" + out
+
+
+def _all_new(message: str, tag: str) -> str:
+    """``message`` with ``tag`` in every sentence, so no sentence repeats another message's."""
+    return message.replace(". ", f" ({tag}). ").replace("! ", f" ({tag})! ")
 
 
 def _secs(times: list[float]) -> str:

@@ -20,7 +20,7 @@ from cobranca_kit.compliance.practices import ACRONYMS, CAPS_WORD_RE, caps_runs
 from cobranca_kit.compliance.prefilter import TEXT_MAX, PatternSet, re2_ascii, re2_superset
 from cobranca_kit.compliance.readability import flesch_pt, sentence_count, word_count, words
 from cobranca_kit.compliance.rules import RuleCatalog
-from cobranca_kit.compliance.textstats import text_stats
+from cobranca_kit.compliance.textstats import analyse, text_stats
 from cobranca_kit.compliance.tokens import token_findall
 
 _ODD = [
@@ -202,7 +202,9 @@ def test_token_folding_equals_whole_text_folding(samples: list[str]) -> None:
         if "{" in text:
             continue
         folded = fold(text)
-        assert normalize(text) == _apply(text, folded, _edits(folded)), text
+        reference = _apply(text, folded, _edits(folded))
+        assert normalize(text) == reference, text  # token by token
+        assert analyse(text)[0] == reference, text  # piece by piece, then token by token
         checked += 1
     assert checked > 1000
 
@@ -225,3 +227,23 @@ def test_text_stats_equal_the_readability_and_shouting_counts(samples: list[str]
             assert not list(caps_runs(text, 2, 1)), text
         checked += 1
     assert checked > 1000
+
+
+def test_a_piece_with_other_digits_gets_the_same_counts() -> None:
+    from cobranca_kit.compliance import textstats
+
+    textstats._piece_memo.clear()
+    first = "Olá, ANA! A fatura de R$ 1.234,56 venceu em 12/10/2026. vc pode pagar pelo link https://x.co/f/123."
+    second = first.replace("1.234,56", "9.876,01").replace("12/10", "31/12").replace("123.", "987.")
+    for text in (first, second):  # the second is answered from the first's digit shapes
+        folded = fold(text)
+        norm, stats = analyse(text)
+        assert norm == _apply(text, folded, _edits(folded))
+        assert norm.text.count("voce") == 1  # the abbreviation, expanded at the same place
+        assert (stats.words, stats.sentences, stats.flesch, stats.shouted) == (
+            len(words(text)),
+            sentence_count(text),
+            flesch_pt(text),
+            1,
+        )
+    assert any("R$ 0.000,00 venceu em 00/00/0000" in piece for piece in textstats._piece_memo)

@@ -204,7 +204,13 @@ def _edits(folded: str) -> list[tuple[int, int, str]]:
 _ABBREV_FULL_RE = re.compile(_ABBREV_RE)
 
 
+_WORD_RUN_RE = re.compile(r"\w+")
+
+
 def _token_abbreviations(token: str) -> tuple[tuple[int, int], ...]:
+    # an abbreviation is a whole run of word characters: look for one only if a run is one
+    if ABBREVIATIONS.keys().isdisjoint(_WORD_RUN_RE.findall(token)):
+        return ()
     return tuple(m.span() for m in _ABBREV_FULL_RE.finditer(token))
 
 
@@ -237,15 +243,44 @@ def normalize(text: str) -> Normalized:
     if "{" in text:  # a Jinja construct may hold spaces: fold the text as a whole
         folded = fold(text)
         return _apply(text, folded, _edits(folded))
-    return normalize_tokens(text, list(map(_token_memo.__getitem__, text.split(" "))))
+    folded, abbreviations = join_units(list(map(_token_memo.__getitem__, text.split(" "))), " ")
+    return normalize_folded(text, folded, abbreviations)
 
 
-def normalize_tokens(text: str, infos: Sequence[Sequence[Any]]) -> Normalized:
-    """``normalize(text)`` for text without ``{``, given ``fold_token`` of each space-separated token.
+def join_units(units: Sequence[Sequence[Any]], separator: str) -> tuple[str, list[tuple[int, int]]]:
+    """Fold a text cut at ``separator`` into units, from each unit's ``(folded, abbreviation spans, ...)``.
 
-    ``infos[i]`` may carry more items after the two of ``fold_token`` (see ``textstats``).
+    The units are ``fold_token`` of the space-separated tokens of a text
+    without ``{`` (or of larger pieces, see ``textstats``); items after the
+    first two are ignored. Folding maps character to character, so the folded
+    units joined by the (folded) separator are the folded text, and each
+    abbreviation moves by the length of what comes before its unit. A unit
+    boundary must have a non-word character on each side (a space or a
+    period), so abbreviations, whole words, are found per unit exactly.
     """
-    folded, found = _fold_by_token(infos)
+    folded = separator.join(map(_FOLDED, units))
+    spans: list[tuple[int, int]] = []
+    if any(map(_ABBREVS, units)):
+        pos, step = 0, len(separator)
+        for unit, unit_spans, *_ in units:
+            spans.extend((pos + start, pos + end) for start, end in unit_spans)
+            pos += len(unit) + step
+    return folded, spans
+
+
+def normalize_folded(text: str, folded: str, abbreviations: list[tuple[int, int]]) -> Normalized:
+    """``normalize(text)`` for text without ``{``, given ``fold(text)`` and its abbreviation spans.
+
+    Without ``{`` there is no Jinja edit; whitespace runs need a scan only where
+    a double space or another whitespace character occurs, and they never
+    overlap an abbreviation.
+    """
+    found: list[tuple[int, int, str]] = []
+    if "  " in folded or not folded.isprintable():  # every other whitespace is non-printable
+        found.extend((*m.span(), "space") for m in _SPACE_EDIT_RE.finditer(folded))
+    if abbreviations:
+        found.extend((start, end, "abbr") for start, end in abbreviations)
+        found.sort()
     return _apply(text, folded, found)
 
 
@@ -283,29 +318,6 @@ def fold_token(token: str) -> tuple[str, tuple[tuple[int, int], ...]]:
 _token_memo: TokenMemo[tuple[str, tuple[tuple[int, int], ...]]] = TokenMemo(fold_token)
 _FOLDED = itemgetter(0)
 _ABBREVS = itemgetter(1)
-
-
-def _fold_by_token(infos: Sequence[Sequence[Any]]) -> tuple[str, list[tuple[int, int, str]]]:
-    """``fold(text)`` and ``_edits`` of it, for text without Jinja, each distinct token folded once.
-
-    Folding maps character to character and a space to a space, so the folded
-    tokens joined by spaces are the folded text; abbreviations are found per
-    token (see ``_abbreviations``); whitespace runs need a scan only where a
-    double space or another whitespace character occurs. Without ``{`` there is
-    no Jinja edit, and spaces and abbreviations never overlap.
-    """
-    folded = " ".join(map(_FOLDED, infos))
-    found: list[tuple[int, int, str]] = []
-    if "  " in folded or not folded.isprintable():  # every other whitespace is non-printable
-        found.extend((*m.span(), "space") for m in _SPACE_EDIT_RE.finditer(folded))
-    if any(map(_ABBREVS, infos)):
-        pos = 0
-        for token, spans, *_ in infos:
-            for start, end in spans:
-                found.append((pos + start, pos + end, "abbr"))
-            pos += len(token) + 1
-        found.sort()
-    return folded, found
 
 
 _PLACEHOLDER_NAME_RE = re.compile(r"\{\{-?\s{0,20}([A-Za-z_][\w.]{0,80})")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import NamedTuple
 
-from cobranca_kit.compliance.normalize import Normalized, fold_token, normalize_tokens
+from cobranca_kit.compliance.normalize import Normalized, fold, fold_token, join_units, normalize_folded
 from cobranca_kit.compliance.practices import ACRONYMS, CAPS_WORD_RE
 from cobranca_kit.compliance.readability import WORD_RE, flesch_score, sentence_count, syllables
 from cobranca_kit.compliance.tokens import TokenMemo
@@ -63,15 +63,73 @@ def text_stats(text: str) -> TextStats:
 
 
 def analyse(text: str) -> tuple[Normalized, TextStats]:
-    """``normalize(text)`` and ``text_stats(text)`` in one pass over the tokens of a text without ``{``."""
+    """``normalize(text)`` and ``text_stats(text)`` of a text without ``{``, from memoised pieces.
+
+    The text is cut at ". " into pieces (sentences, mostly), and each distinct
+    piece is analysed once, itself token by token. A cut has a period before
+    and a space after it, so no word, abbreviation or run of capitals crosses
+    it, and the period ends the last token of the piece before it: the shapes
+    join with ``.`` (see ``_stats``).
+    """
     if "{" in text:
         raise ValueError("text_stats counts plain text; Jinja markup changes what a word is")
-    counts = list(map(_memo.__getitem__, text.split(" ")))
-    return normalize_tokens(text, counts), _stats(text, counts)
+    pieces = list(map(_piece_memo.__getitem__, text.split(". ")))
+    folded, abbreviations = join_units(pieces, ". ")
+    return normalize_folded(text, folded, abbreviations), _stats(text, pieces, ".")
 
 
-def _stats(text: str, counts: list[tuple[str, tuple[tuple[int, int], ...], int, int, str]]) -> TextStats:
-    shape = "".join(map(_SHAPE, counts))
+Facts = tuple[str, tuple[tuple[int, int], ...], int, int, str]
+
+
+def _analyse_piece(piece: str) -> Facts:
+    """The facts of a piece as one unit: folded form, abbreviations, syllables, capitals, shape."""
+    tokens = list(map(_memo.__getitem__, piece.split(" ")))
+    folded, abbreviations = join_units(tokens, " ")
+    syllable_count = sum(map(_SYLLABLES, tokens))
+    return folded, tuple(abbreviations), syllable_count, sum(map(_SHOUTED, tokens)), "".join(map(_SHAPE, tokens))
+
+
+#: Every ASCII digit to ``0``: the digit shape of a piece.
+_DIGIT_SHAPE = str.maketrans("123456789", "000000000")
+
+
+class _PieceMemo(dict[str, Facts]):
+    """Facts per piece; a piece not seen yet gets those of its digit shape, if seen.
+
+    Messages differ mostly in amounts, dates, codes and links, so most new
+    pieces are an old piece with other digits. Changing one ASCII digit for
+    another changes no fact but the folded form: a digit is a word character
+    for abbreviations, neither a letter nor a capital, a number's syllables
+    count its length, and no sentence ends at a digit. So the facts of the
+    shape (with ``0`` for every digit) serve, with the piece's own folded form.
+    """
+
+    def __missing__(self, piece: str) -> Facts:
+        shape = piece.translate(_DIGIT_SHAPE)
+        if shape == piece:
+            facts = _analyse_piece(piece)
+        else:
+            known = self._remember(shape, None)
+            facts = (fold(piece), *known[1:])  # type: ignore[assignment]
+        return self._remember(piece, facts)
+
+    def _remember(self, piece: str, facts: Facts | None) -> Facts:
+        if facts is None:
+            facts = self.get(piece) or _analyse_piece(piece)
+        if len(self) < _PIECE_MEMO_MAX and len(piece) <= _PIECE_MEMO_MAX_CHARS:
+            self[piece] = facts
+        return facts
+
+
+#: Pieces longer than this are analysed without being remembered (they rarely come back).
+_PIECE_MEMO_MAX_CHARS = 400
+_PIECE_MEMO_MAX = 50_000
+_piece_memo = _PieceMemo()
+
+
+def _stats(text: str, counts: list[Facts], joint: str = "") -> TextStats:
+    """Counts from the facts of the units of ``text``; ``joint``: what the cuts add to the shape."""
+    shape = joint.join(map(_SHAPE, counts))
     # The stretches of the shape between sentence ends, one ``w`` per word. With only spaces
     # for whitespace, a token ending in ``.!?`` is exactly an end of ``SENTENCE_END_RE``, and
     # ``sentence_count`` counts the stretches that hold a word. Every sentence of
