@@ -233,7 +233,9 @@ def test_a_piece_with_other_digits_gets_the_same_counts() -> None:
     from cobranca_kit.compliance import textstats
 
     textstats._piece_memo.clear()
-    first = "Olá, ANA! A fatura de R$ 1.234,56 venceu em 12/10/2026. vc pode pagar pelo link https://x.co/f/123."
+    first = (
+        "Olá, ANA! A fatura de R$ 1.234,56 venceu em 12/10/2026. vc pode pagar pelo link https://x.co/f/123."
+    )
     second = first.replace("1.234,56", "9.876,01").replace("12/10", "31/12").replace("123.", "987.")
     for text in (first, second):  # the second is answered from the first's digit shapes
         folded = fold(text)

@@ -86,7 +86,13 @@ def _analyse_piece(piece: str) -> Facts:
     tokens = list(map(_memo.__getitem__, piece.split(" ")))
     folded, abbreviations = join_units(tokens, " ")
     syllable_count = sum(map(_SYLLABLES, tokens))
-    return folded, tuple(abbreviations), syllable_count, sum(map(_SHOUTED, tokens)), "".join(map(_SHAPE, tokens))
+    return (
+        folded,
+        tuple(abbreviations),
+        syllable_count,
+        sum(map(_SHOUTED, tokens)),
+        "".join(map(_SHAPE, tokens)),
+    )
 
 
 #: Every ASCII digit to ``0``: the digit shape of a piece.

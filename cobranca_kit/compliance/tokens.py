@@ -26,17 +26,13 @@ class TokenMemo(dict[str, T]):
     ``list(map(memo.__getitem__, tokens))`` then runs in C for the tokens already seen.
     """
 
-    def __init__(
-        self, compute: Callable[[str], T], max_key_length: int | None = None, max_size: int = TOKEN_CACHE_MAX
-    ) -> None:
+    def __init__(self, compute: Callable[[str], T]) -> None:
         super().__init__()
         self._compute = compute
-        self._max_key_length = max_key_length
-        self._max_size = max_size
 
     def __missing__(self, token: str) -> T:
         value = self._compute(token)
-        if len(self) < self._max_size and (self._max_key_length is None or len(token) <= self._max_key_length):
+        if len(self) < TOKEN_CACHE_MAX:
             self[token] = value
         return value
 
