@@ -369,9 +369,12 @@ def _run_check(rule: Rule, target: Target, severity: str) -> list[Finding]:
     return out
 
 
+Runner = Callable[[Rule, "Target", str], list[Finding]]
+
+
 def _reported_rules(
     rules: RuleCatalog, possible: list[Possible], key: tuple[str, str | None, str | None, bool]
-) -> list[tuple[Rule, str]]:
+) -> list[tuple[Runner, Rule, str]]:
     """The rules worth running once the RE2 set has answered for every part.
 
     The folded-pattern rules it reported, then every other kind except the
@@ -389,13 +392,13 @@ def _reported_rules(
     reported: set[str] = set().union(*(p.steps for p in possible))
     sure: set[str] = set().union(*(p.sure_steps for p in possible))
     triggers: set[str] = set().union(*(p.triggers for p in possible))
-    selected = [by_id[i] for i in sorted(reported) if i in by_id]
+    selected = [(_run_pattern, *by_id[i]) for i in sorted(reported) if i in by_id]
     for rule, severity in others:
         if rule.kind == "requirement" and rule.match_on == "folded" and rule.id in sure:
             continue  # met (``_run_requirement`` would say so first)
         if rule.applies_if is not None and not has_placeholders and rule.id not in triggers:
             continue  # not triggered (``_triggered``: no placeholder, no trigger pattern can match)
-        selected.append((rule, severity))
+        selected.append((_RUNNERS[rule.kind], rule, severity))
     if len(possible) == 1:
         possible[0].plans[key] = selected
     return selected
@@ -426,7 +429,11 @@ def run_rules(target: Target, rules: RuleCatalog | Sequence[Rule]) -> list[Findi
         possible = [p.possible for p in target.parts]
         if None not in possible:
             key = (target.channel, context.stage, context.objection, bool(target.placeholders))
-            selected = _reported_rules(rules, possible, key)  # type: ignore[arg-type]
+            for runner, rule, severity in _reported_rules(rules, possible, key):  # type: ignore[arg-type]
+                found = runner(rule, target, severity)
+                if found:
+                    findings.extend(found)
+            return _sorted(findings, target)
     else:
         selected = ((r, r.severity_for(target.channel)) for r in rules if rule_applies(r, target))
     parts = target.parts
@@ -436,6 +443,11 @@ def run_rules(target: Target, rules: RuleCatalog | Sequence[Rule]) -> list[Findi
         found = _RUNNERS[rule.kind](rule, target, severity)
         if found:
             findings.extend(found)
+    return _sorted(findings, target)
+
+
+def _sorted(findings: list[Finding], target: Target) -> list[Finding]:
+    """Blocks first, then by part, position and rule id."""
     if len(findings) < 2:
         return findings
     order = {p.name: i for i, p in enumerate(target.parts)}

@@ -95,8 +95,8 @@ def _analyse_piece(piece: str) -> Facts:
     )
 
 
-#: Every ASCII digit to ``0``: the digit shape of a piece.
-_DIGIT_SHAPE = str.maketrans("123456789", "000000000")
+#: Every ASCII digit to ``0`` (on the UTF-8 bytes, where ``translate`` is a plain table lookup).
+_DIGIT_SHAPE = bytes.maketrans(b"123456789", b"000000000")
 
 
 class _PieceMemo(dict[str, Facts]):
@@ -110,21 +110,28 @@ class _PieceMemo(dict[str, Facts]):
     shape (with ``0`` for every digit) serve, with the piece's own folded form.
     """
 
-    def __missing__(self, piece: str) -> Facts:
-        shape = piece.translate(_DIGIT_SHAPE)
-        if shape == piece:
-            facts = _analyse_piece(piece)
-        else:
-            known = self._remember(shape, None)
-            facts = (fold(piece), *known[1:])  # type: ignore[assignment]
-        return self._remember(piece, facts)
+    def __init__(self) -> None:
+        super().__init__()
+        #: digit shape (UTF-8 bytes) -> facts of the first piece seen with it
+        self.shapes: dict[bytes, Facts] = {}
 
-    def _remember(self, piece: str, facts: Facts | None) -> Facts:
-        if facts is None:
-            facts = self.get(piece) or _analyse_piece(piece)
+    def __missing__(self, piece: str) -> Facts:
+        data = piece.encode("utf-8", "surrogatepass")
+        shape = data.translate(_DIGIT_SHAPE)
+        known = self.shapes.get(shape)
+        if known is None:
+            facts = _analyse_piece(piece)
+            if len(self.shapes) < _PIECE_MEMO_MAX and len(piece) <= _PIECE_MEMO_MAX_CHARS:
+                self.shapes[shape] = facts
+        else:  # the first piece of this shape may have had other digits: fold this one
+            facts = (fold(piece), *known[1:])  # type: ignore[assignment]
         if len(self) < _PIECE_MEMO_MAX and len(piece) <= _PIECE_MEMO_MAX_CHARS:
             self[piece] = facts
         return facts
+
+    def clear(self) -> None:
+        super().clear()
+        self.shapes.clear()
 
 
 #: Pieces longer than this are analysed without being remembered (they rarely come back).
