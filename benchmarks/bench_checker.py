@@ -56,7 +56,7 @@ FIRST_NAMES = [
     "Joana",
 ]
 #: Rounds per measurement; the best (least disturbed) round is reported.
-RUNS = 3
+RUNS = 5
 TARGET_RATIO = 2.0
 ITEMS = ["mensalidade de novembro", "parcela 3 do acordo", "fatura do plano Fibra 300", "conta de outubro"]
 

@@ -228,7 +228,7 @@ def resolve_target(target: object, channel: str | None, context: CheckContext | 
         chan = channel or "texto"
         if chan not in CHANNELS:
             raise UnusableTextError(f"canal desconhecido '{channel}'; use um de: {', '.join(CHANNELS[:4])}")
-        if not target.strip():
+        if not target or target.isspace():
             raise UnusableTextError("o texto está vazio: não há o que verificar")
         raw_parts = [(SINGLE_PART[chan], target)]
     elif hasattr(target, "parts") and hasattr(target, "channel"):

@@ -50,11 +50,8 @@ class TextStats(NamedTuple):
     shouted: int
     #: an upper bound of the words of any sentence ``checks.long_sentence`` looks at
     longest_sentence_bound: int
-
-    @property
-    def flesch(self) -> float:
-        """Same as ``readability.flesch_pt`` of the text."""
-        return flesch_score(self.words, self.sentences, self.syllables)
+    #: same as ``readability.flesch_pt`` of the text
+    flesch: float
 
 
 def text_stats(text: str) -> TextStats:
@@ -155,11 +152,14 @@ def _stats(text: str, counts: list[Facts], joint: str = "") -> TextStats:
         sentences = len(stretches) - stretches.count("")
         if sentences == 0 and text.strip():
             sentences = 1  # ``sentence_count``: at least one sentence in a non-empty text
+    words = len(shape) - len(stretches) + 1
+    syllable_count = sum(map(_SYLLABLES, counts))
     return TextStats(
-        characters=len(text),
-        words=len(shape) - len(stretches) + 1,
-        syllables=sum(map(_SYLLABLES, counts)),
-        sentences=sentences,
-        shouted=sum(map(_SHOUTED, counts)),
-        longest_sentence_bound=max(map(len, stretches)),
+        len(text),
+        words,
+        syllable_count,
+        sentences,
+        sum(map(_SHOUTED, counts)),
+        max(map(len, stretches)),
+        flesch_score(words, sentences, syllable_count),
     )
