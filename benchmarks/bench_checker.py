@@ -2,7 +2,7 @@
 
 1. Renders N WhatsApp-length messages (default 10,000) from one compiled Jinja
    template with varied fictitious debtors, and checks the same N rendered
-   messages with ``check(text, channel="whatsapp")``; three rounds with other
+   messages with ``check(text, channel="whatsapp")``; five rounds with other
    debtors each, best round of each side; prints messages/s for both and the
    ratio, and says whether the target (a check costs at most 2x a render) is met.
 2. The same with messages in which no sentence repeats (every sentence carries
