@@ -88,8 +88,9 @@ class _Translator:
         self.exact = True
         self.multiline = False
 
-    def translate(self, source: str) -> str:
-        parsed = sre_parse.parse(source)
+    def translate(self, source: str | Any) -> str:
+        """Translate a pattern, given as text or as already parsed by ``re._parser.parse``."""
+        parsed = sre_parse.parse(source) if isinstance(source, str) else source
         if parsed.state.flags & _UNSUPPORTED_FLAGS:
             raise NoSuperset(source)
         if parsed.state.flags & re.MULTILINE:
@@ -186,7 +187,7 @@ _EXACT_ANCHORS = {
 }
 
 
-def re2_superset(source: str) -> str:
+def re2_superset(source: str | Any) -> str:
     """An RE2 pattern matching (at least) wherever the Python pattern ``source`` matches, in any text.
 
     Raises :class:`NoSuperset` for what has none (backreferences, case-insensitive flags).
@@ -194,7 +195,7 @@ def re2_superset(source: str) -> str:
     return _Translator(ascii_only=False).translate(source)
 
 
-def re2_ascii(source: str) -> tuple[str, bool]:
+def re2_ascii(source: str | Any) -> tuple[str, bool]:
     """For ASCII texts: an RE2 pattern matching at least where ``source`` does, and whether exactly there."""
     translator = _Translator(ascii_only=True)
     translated = translator.translate(source)
@@ -222,8 +223,9 @@ class PatternSet:
         exact: set[int] = set()
         for number, source in enumerate(sources):
             try:
-                wide.append((number, re2_superset(source)))
-                translated, is_exact = re2_ascii(source)
+                parsed = sre_parse.parse(source)  # once for both translations
+                wide.append((number, re2_superset(parsed)))
+                translated, is_exact = re2_ascii(parsed)
             except (NoSuperset, re.error):
                 always.add(number)
                 continue
