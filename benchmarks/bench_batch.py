@@ -130,6 +130,33 @@ def bare(rows: int) -> dict:
     return {"linhas": len(data), "linhas_s": len(data) / seconds}
 
 
+def _spin(seconds: float) -> int:
+    """Pure Python work (dict and int operations) for about ``seconds``; returns the loops done."""
+    loops, end = 0, time.perf_counter() + seconds
+    table: dict[int, int] = {}
+    while time.perf_counter() < end:
+        for i in range(2_000):
+            table[i % 500] = i * i % 7
+        loops += 1
+    return loops
+
+
+def machine_gain(processes: int, seconds: float = 1.5) -> float:
+    """How much faster ``processes`` processes do pure Python work than one, on this machine now.
+
+    The ceiling for the batch's own gain: on a machine whose cores are shared (another
+    engineer's runs, a busy host), it is well under ``processes``.
+    """
+    from multiprocessing import get_context
+
+    with get_context("fork").Pool(processes) as pool:
+        before = _spin(seconds)
+        many = sum(pool.map(_spin, [seconds] * processes))
+        after = _spin(seconds)
+    one = max(before, after)  # one process measured on both sides, the better taken
+    return many / one if one else float("nan")
+
+
 def _child(args: list[str]) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT
@@ -163,7 +190,8 @@ def main() -> None:
         sizes.append(1_000_000)
     print(
         f"{'linhas':>10} {'proc':>4} {'tempo s':>9} {'linhas/s':>10} {'puro/s':>10} {'razão':>6} "
-        f"{'pico MB':>8} {'pico trab. MB':>13} {'CPU princ. s':>12} {'CPU trab. s':>11}"
+        f"{'pico MB':>8} {'pico trab. MB':>13} {'CPU princ. s':>12} {'CPU trab. s':>11} "
+        f"{'ganho':>6} {'teto máq.':>9}"
     )
     for rows in sizes:
         _portfolio(rows)
@@ -173,14 +201,20 @@ def main() -> None:
             if args.processos
             else ([1, 2] if rows <= 10_000 else [1])
         )
+        single: float | None = None
         for processes in procs:
             extra = ["--arquivos"] if args.arquivos else []
             result = _child(["--caso", str(rows), str(processes), *extra])
+            if processes == 1:
+                single = result["linhas_s"]
+            gain = f"{result['linhas_s'] / single:>6.2f}" if single and processes > 1 else f"{'':>6}"
+            ceiling = f"{machine_gain(processes):>9.2f}" if processes > 1 else f"{'':>9}"
             print(
                 f"{rows:>10,} {processes:>4} {result['segundos']:>9.1f} {result['linhas_s']:>10,.0f} "
                 f"{reference['linhas_s']:>10,.0f} {result['linhas_s'] / reference['linhas_s']:>6.2f} "
                 f"{result['pico_mb']:>8.0f} {result['pico_trabalhador_mb']:>13.0f} "
-                f"{result['cpu_principal_s']:>12.1f} {result['cpu_trabalhadores_s']:>11.1f}",
+                f"{result['cpu_principal_s']:>12.1f} {result['cpu_trabalhadores_s']:>11.1f} "
+                f"{gain} {ceiling}",
                 flush=True,
             )
     print(
@@ -189,6 +223,9 @@ def main() -> None:
     print("        dividido pelas linhas/s do laço puro que só monta o mesmo modelo para as mesmas linhas.")
     print("CPU princ./trab. = segundos de CPU do processo principal e dos processos trabalhadores;")
     print("        numa máquina carregada, compare-os com o tempo de relógio.")
+    print("ganho = linhas/s com N processos dividido pelas linhas/s com 1 processo (mesmo tamanho).")
+    print("teto máq. = quanto N processos rendem a mais que 1 num laço Python puro, medido logo depois:")
+    print("        o máximo que a máquina dá agora (abaixo de N se os núcleos estão ocupados).")
 
 
 if __name__ == "__main__":

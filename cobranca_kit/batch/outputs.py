@@ -8,6 +8,7 @@ folder that looks like a finished run. Messages are appended chunk by chunk
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -17,12 +18,14 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cobranca_kit.batch.plan import Deferred, PlannedMessage, Skipped
@@ -96,72 +99,152 @@ class EncodedMessages:
 
     Built where the chunk is planned (possibly a worker process), so the process
     that writes the files only selects the messages that passed the frequency caps
-    and copies text and Arrow buffers, instead of converting every value itself.
+    and copies bytes and Arrow buffers, instead of converting every value itself.
     """
 
-    csv_text: str  # the rows of every message, CSV-encoded (``;``), in message order
-    csv_ends: list[int]  # end offset in ``csv_text`` of each message's rows
+    csv_bytes: bytes  # the rows of every message, CSV-encoded (``;``, UTF-8), in message order
+    csv_ends: list[int]  # end offset in ``csv_bytes`` of each message's rows
     row_counts: list[int]  # rows (message parts) per message
     table: pa.Table  # the same rows, ``MESSAGE_COLUMNS``
 
     def __len__(self) -> int:
         return len(self.row_counts)
 
-    def select(self, keep: Sequence[bool]) -> tuple[str, pa.Table]:
-        """CSV text and Arrow rows of the messages whose ``keep`` flag is true."""
+    @property
+    def csv_text(self) -> str:
+        return self.csv_bytes.decode("utf-8")
+
+    def select(self, keep: Sequence[bool]) -> tuple[bytes, pa.Table]:
+        """CSV bytes and Arrow rows of the messages whose ``keep`` flag is true."""
         if len(keep) != len(self.row_counts):
             raise BatchError(
                 f"seleção de mensagens com {len(keep)} marcas para {len(self.row_counts)} mensagens"
             )
         if all(keep):
-            return self.csv_text, self.table
-        pieces, start = [], 0
-        for end, wanted in zip(self.csv_ends, keep, strict=True):
-            if wanted:
-                pieces.append(self.csv_text[start:end])
-            start = end
-        mask = [w for w, n in zip(keep, self.row_counts, strict=True) for w in repeat(w, n)]
-        return "".join(pieces), self.table.filter(pa.array(mask, type=pa.bool_()))
+            return self.csv_bytes, self.table
+        wanted = np.asarray(keep, dtype=bool)
+        ends = np.asarray(self.csv_ends, dtype=np.int64)
+        starts = np.concatenate(([0], ends[:-1]))
+        # Runs of consecutive kept messages, each copied as one slice.
+        edges = np.diff(np.concatenate(([False], wanted, [False])).astype(np.int8))
+        first, after = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        view = memoryview(self.csv_bytes)
+        data = b"".join(view[starts[a] : ends[b - 1]] for a, b in zip(first, after, strict=True))
+        mask = np.repeat(wanted, self.row_counts)
+        return data, self.table.filter(pa.array(mask, type=pa.bool_()))
+
+
+# Characters that make ``csv.writer`` (``;`` delimiter, minimal quoting, ``\r\n``
+# line ends) put a field in quotes.
+_NEEDS_QUOTES = '[;"\r\n]'
+
+
+def _csv_field(values: pa.Array) -> pa.Array:
+    """Each value as ``csv.writer`` writes it: quoted (inner quotes doubled) when it has to be."""
+    if pa.types.is_integer(values.type):
+        return pc.cast(values, pa.string())
+    needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
+    if not pc.any(needs).as_py():
+        return values
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, values)
+
+
+def _contiguous_bytes(values: pa.Array) -> bytes:
+    """The UTF-8 bytes of all strings of ``values`` (no nulls), back to back."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    data = values.buffers()[2]
+    if data is None or not len(values):
+        return b""
+    return data[int(offsets[0]) : int(offsets[-1])].to_pybytes()
+
+
+# Messages encoded in one go: keeps each Arrow string array far below its 2 GiB limit.
+ENCODE_BATCH_MESSAGES = 10_000
 
 
 def encode_messages(messages: Iterable[PlannedMessage]) -> EncodedMessages:
-    """Encode messages as ``mensagens.csv`` text and an Arrow table (see :class:`EncodedMessages`)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";")  # same dialect as the file's header writer
-    ends: list[int] = []
-    counts: list[int] = []
-    for message in messages:
-        own = message_rows(message)
-        writer.writerows(own)
-        ends.append(buffer.tell())
-        counts.append(len(own))
-    text = buffer.getvalue()
-    return EncodedMessages(text, ends, counts, _table_from_csv(text, sum(counts)))
+    """Encode messages as ``mensagens.csv`` bytes and an Arrow table (see :class:`EncodedMessages`).
 
-
-def _table_from_csv(text: str, rows: int) -> pa.Table:
-    """The Arrow rows of CSV text written by :func:`encode_messages`.
-
-    Arrow's C parser reads back exactly what ``csv.writer`` wrote (strings stay
-    strings, empty ones included) many times faster than converting each Python
-    value with ``pa.array``.
+    Column by column with Arrow: the same text ``csv.writer`` gives row by row (see
+    ``tests/test_batch_outputs.py``), without a Python call per field.
     """
-    if not rows:
-        return _MESSAGE_SCHEMA.empty_table()
-    table = pa_csv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        read_options=pa_csv.ReadOptions(column_names=MESSAGE_COLUMNS, use_threads=False),
-        parse_options=pa_csv.ParseOptions(delimiter=";", newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=_MESSAGE_SCHEMA,
-            null_values=[],
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
+    messages = list(messages)
+    if len(messages) <= ENCODE_BATCH_MESSAGES:
+        return _encode_batch(messages)
+    parts = [
+        _encode_batch(messages[i : i + ENCODE_BATCH_MESSAGES])
+        for i in range(0, len(messages), ENCODE_BATCH_MESSAGES)
+    ]
+    ends: list[int] = []
+    offset = 0
+    for part in parts:
+        ends += [offset + end for end in part.csv_ends]
+        offset += len(part.csv_bytes)
+    return EncodedMessages(
+        b"".join(p.csv_bytes for p in parts),
+        ends,
+        [n for p in parts for n in p.row_counts],
+        pa.concat_tables([p.table for p in parts]),
     )
-    if table.num_rows != rows or table.schema != _MESSAGE_SCHEMA:
-        raise BatchError(f"falha interna ao converter {rows} linhas de mensagens para Parquet")
-    return table
+
+
+def _encode_batch(messages: list[PlannedMessage]) -> EncodedMessages:
+    counts = [len(m.parts) for m in messages]
+    rows = sum(counts)
+    if not rows:
+        return EncodedMessages(b"", [0] * len(messages), counts, _MESSAGE_SCHEMA.empty_table())
+    # Formatted once per slot object (planners share them). Keyed by identity: equal
+    # instants in two time zones are equal datetimes but print different hours.
+    when: dict[int, str] = {}
+    for m in messages:
+        if id(m.scheduled_at) not in when:
+            when[id(m.scheduled_at)] = m.scheduled_at.isoformat(timespec="minutes")
+    per_message: dict[str, list[Any]] = {
+        "devedor_id": [m.debtor_id for m in messages],
+        "linha": [m.line for m in messages],
+        "passo": [m.step for m in messages],
+        "estagio": [m.stage for m in messages],
+        "canal": [m.channel for m in messages],
+        "destino": [m.destination for m in messages],
+        "modelo_id": [m.template_id for m in messages],
+        "modelo_versao": [m.template_version for m in messages],
+        "assunto": [dict(m.parts).get("assunto", "") if m.channel == "email" else "" for m in messages],
+        "agendado_para": [when[id(m.scheduled_at)] for m in messages],
+        "codificacao": [m.encoding for m in messages],
+        "segmentos": [m.segments for m in messages],
+    }
+    per_part = {
+        "parte": [name for m in messages for name, _ in m.parts],
+        "texto": [text for m in messages for _, text in m.parts],
+    }
+    take = pa.array(np.repeat(np.arange(len(messages), dtype=np.int64), counts))
+    columns: list[pa.Array] = []
+    fields: list[pa.Array] = []  # the same, as CSV fields
+    for field in _MESSAGE_SCHEMA:
+        name = field.name
+        if name in per_part:
+            column = pa.array(per_part[name], type=field.type)
+            text = _csv_field(column)
+        elif name in per_message:
+            values = pa.array(per_message[name], type=field.type)
+            column = pc.take(values, take)
+            text = pc.take(_csv_field(values), take)  # quoted once per message, not per part
+        elif name == "status":
+            column = text = pa.array(["agendada"] * rows, type=pa.string())
+        else:  # motivo, empty: the CSV field is nothing, then the line end
+            column = pa.array([""] * rows, type=pa.string())
+            text = pa.array(["\r\n"] * rows, type=pa.string())
+        columns.append(column)
+        fields.append(text)
+    table = pa.Table.from_arrays(columns, schema=_MESSAGE_SCHEMA)
+    lines = pc.binary_join_element_wise(*fields, ";")
+    row_ends = np.cumsum(pc.binary_length(lines).to_numpy(zero_copy_only=False), dtype=np.int64)
+    last_row = np.cumsum(counts, dtype=np.int64) - 1
+    ends = np.where(last_row >= 0, row_ends[np.maximum(last_row, 0)], 0)
+    return EncodedMessages(_contiguous_bytes(lines), ends.tolist(), counts, table)
 
 
 class RunWriter:
@@ -187,10 +270,18 @@ class RunWriter:
         self._parquet_pending_rows = 0
         self._jsonl = None
         self._emails = 0
-        self._open_csv("mensagens.csv", MESSAGE_COLUMNS)
+        self._open_messages_csv()
         self._open_csv("rejeitados.csv", REJECTED_COLUMNS)
         self._open_csv("adiados.csv", DEFERRED_COLUMNS)
         self._open_csv("ignorados.csv", SKIPPED_COLUMNS)
+
+    def _open_messages_csv(self) -> None:
+        """``mensagens.csv`` takes encoded bytes: opened binary, with the BOM and header a text file gets."""
+        header = io.StringIO(newline="")
+        csv.writer(header, delimiter=";").writerow(MESSAGE_COLUMNS)
+        fh = (self.dir / "mensagens.csv").open("wb")
+        fh.write(codecs.BOM_UTF8 + header.getvalue().encode("utf-8"))
+        self._files["mensagens.csv"] = fh
 
     def _open_csv(self, name: str, columns: list[str]) -> None:
         # utf-8-sig so Excel opens accents right; ';' is what Brazilian Excel expects.
@@ -220,10 +311,10 @@ class RunWriter:
                 self._payload(message.whatsapp_payload)
             if message.eml is not None:
                 self._eml(message)
-        text, table = encoded.select(keep)
+        data, table = encoded.select(keep)
         if not table.num_rows:
             return
-        self._files["mensagens.csv"].write(text)
+        self._files["mensagens.csv"].write(data)
         self._parquet_pending.append(table)
         self._parquet_pending_rows += table.num_rows
         if self._parquet_pending_rows >= PARQUET_ROW_GROUP_ROWS:
@@ -252,14 +343,19 @@ class RunWriter:
         assert message.eml is not None
         (folder / f"{message.line:07d}_{safe}_{message.step}.eml").write_bytes(message.eml)
 
+    # The rows of these files as tuples in column order: what DictWriter writes for
+    # ``as_row()``, without building a dict per row.
+    _REJECTED_ROW = attrgetter("line", "debtor_id", "field", "category", "reason")
+    _SKIPPED_ROW = attrgetter("line", "debtor_id", "step", "stage", "category", "reason")
+
     def write_rejected(self, rows: Iterable[Rejection]) -> None:
-        self._writers["rejeitados.csv"].writerows(r.as_row() for r in rows)
+        self._writers["rejeitados.csv"].writer.writerows(map(self._REJECTED_ROW, rows))
 
     def write_deferred(self, rows: Iterable[Deferred]) -> None:
         self._writers["adiados.csv"].writerows(r.as_row() for r in rows)
 
     def write_skipped(self, rows: Iterable[Skipped]) -> None:
-        self._writers["ignorados.csv"].writerows(r.as_row() for r in rows)
+        self._writers["ignorados.csv"].writer.writerows(map(self._SKIPPED_ROW, rows))
 
     # -- closing
     def close(self) -> None:

@@ -9,10 +9,12 @@ process, writes the outputs into a staging folder and publishes it.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,7 +23,14 @@ from typing import Any
 from cobranca_kit.batch.ledger import Contact, Ledger
 from cobranca_kit.batch.outputs import RunWriter, encode_messages, staging_dir
 from cobranca_kit.batch.plan import BRT, ChunkPlan, PlannedMessage, Planner, PlanSettings, Skipped, apply_caps
-from cobranca_kit.batch.portfolio import DEFAULT_CHUNK_ROWS, RawChunk, file_sha256, read_raw_chunks
+from cobranca_kit.batch.portfolio import (
+    DEFAULT_CHUNK_ROWS,
+    CsvBlock,
+    RawChunk,
+    csv_blocks,
+    file_sha256,
+    read_raw_chunks,
+)
 from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerprint
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.errors import BatchError
@@ -105,10 +114,15 @@ def _init_worker(plan_settings: PlanSettings) -> None:
         _WORKER = Planner(plan_settings)
 
 
-def _plan_in_worker(chunk: RawChunk) -> ChunkPlan:
-    """Plan a chunk and encode its file rows here, so little goes back to the writing process."""
+def _task_chunk(task: RawChunk | CsvBlock) -> RawChunk:
+    return task.chunk() if isinstance(task, CsvBlock) else task
+
+
+def _plan_in_worker(task: RawChunk | CsvBlock) -> ChunkPlan:
+    """Parse (a block of CSV lines), plan and encode the file rows here, so the
+    writing process only applies the caps and copies bytes."""
     assert _WORKER is not None
-    plan = _WORKER.plan_chunk(chunk)
+    plan = _WORKER.plan_chunk(_task_chunk(task))
     plan.encoded = encode_messages(plan.messages)
     for message in plan.messages:
         message.parts = []  # already in ``plan.encoded``; not needed for caps and counts
@@ -117,51 +131,105 @@ def _plan_in_worker(chunk: RawChunk) -> ChunkPlan:
 
 def split_chunk(chunk: RawChunk, rows: int) -> Iterator[RawChunk]:
     """Consecutive pieces of at most ``rows`` rows, keeping the line numbers."""
-    if len(chunk.rows) <= rows:
+    if len(chunk) <= rows:
         yield chunk
         return
-    for start in range(0, len(chunk.rows), rows):
-        yield RawChunk(chunk.lines[start : start + rows], chunk.rows[start : start + rows])
+    for start in range(0, len(chunk), rows):
+        yield chunk.slice(start, start + rows)
+
+
+def _worker_tasks(carteira: Path, colunas: dict[str, str], chunk_rows: int) -> Iterator[RawChunk | CsvBlock]:
+    """Worker tasks in file order: blocks of CSV lines when the file allows it (the
+    workers parse them), else pieces of the chunks read here."""
+    piece = max(1, min(WORKER_TASK_ROWS, chunk_rows))
+    blocks = csv_blocks(carteira, colunas, piece)
+    if blocks is not None:
+        yield from blocks
+        return
+    for chunk in read_raw_chunks(carteira, colunas, chunk_rows):
+        yield from split_chunk(chunk, piece)
 
 
 def _planned_chunks(
-    chunks: Iterator[RawChunk], plan_settings: PlanSettings, processes: int, library: Any | None
+    settings: BatchSettings, plan_settings: PlanSettings, processes: int, library: Any | None
 ) -> Iterator[ChunkPlan]:
     """Plan chunks in order, in this process or in a bounded pool of workers.
 
     With workers, this process plans the first piece itself before the pool
     starts: that imports the planning modules, loads the compliance rules and
     fills the per-template verdict caches once, and workers started by fork
-    inherit all of it instead of each paying for it.
+    inherit all of it instead of each paying for it. Afterwards it only reads
+    the file into tasks, applies the caps and writes; the workers parse, plan
+    and encode.
     """
     global _WORKER
-    if processes <= 1:
-        planner = Planner(plan_settings, library=library)
-        for chunk in chunks:
-            yield planner.plan_chunk(chunk)
-        return
-    pieces = (piece for chunk in chunks for piece in split_chunk(chunk, WORKER_TASK_ROWS))
-    first = next(pieces, None)
-    if first is None:
-        return
-    _WORKER = Planner(plan_settings)
-    try:
-        first_plan = _WORKER.plan_chunk(first)
-        with ProcessPoolExecutor(
-            max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
-        ) as pool:
-            pending: deque[Future[ChunkPlan]] = deque(
-                pool.submit(_plan_in_worker, piece) for piece in islice(pieces, processes * 3)
-            )
-            yield first_plan  # written while the workers plan the next pieces
-            for piece in pieces:
-                pending.append(pool.submit(_plan_in_worker, piece))
-                if len(pending) >= processes * 3:
+    with _collector_tuned() as freeze:
+        if processes <= 1:
+            planner = Planner(plan_settings, library=library)
+            for chunk in read_raw_chunks(settings.carteira, settings.colunas, settings.chunk_rows):
+                plan = planner.plan_chunk(chunk)
+                freeze()  # after the first chunk: the caches are full
+                yield plan
+            return
+        tasks = _worker_tasks(Path(settings.carteira), settings.colunas, settings.chunk_rows)
+        first = next(tasks, None)
+        if first is None:
+            return
+        _WORKER = Planner(plan_settings)
+        try:
+            first_plan = _WORKER.plan_chunk(_task_chunk(first))
+            freeze()  # before the fork, so the workers inherit a frozen heap
+            with ProcessPoolExecutor(
+                max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
+            ) as pool:
+                pending: deque[Future[ChunkPlan]] = deque(
+                    pool.submit(_plan_in_worker, task) for task in islice(tasks, processes * 3)
+                )
+                yield first_plan  # written while the workers plan the next pieces
+                for task in tasks:
+                    pending.append(pool.submit(_plan_in_worker, task))
+                    if len(pending) >= processes * 3:
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        finally:
+            _WORKER = None
+
+
+# Live container objects allowed before a young collection while a run plans. A run
+# makes almost no cyclic garbage (rows, messages and rendered texts are freed by
+# reference counting), so collecting at the default 700 only rescans the live chunk,
+# again and again; this bound still caps what cyclic garbage could pile up.
+GC_YOUNG_THRESHOLD = 1_000_000
+
+
+@contextmanager
+def _collector_tuned() -> Iterator[Callable[[], None]]:
+    """The cyclic garbage collector tuned for a run, restored afterwards.
+
+    Young objects are collected less often, and the returned ``freeze()`` moves
+    every object alive at that moment (modules, compliance rules, compiled
+    templates and caches, once a first chunk is planned) out of the collector's
+    reach: full collections then scan only what the run creates since, and workers
+    forked afterwards do not write to (and so copy) the pages of the objects they
+    inherit. Objects are still freed by reference counting as usual.
+    """
+    saved = gc.get_threshold()
+    frozen = False
+
+    def freeze() -> None:
+        nonlocal frozen
+        if not frozen:
+            gc.freeze()
+            frozen = True
+
+    gc.set_threshold(max(saved[0], GC_YOUNG_THRESHOLD), *saved[1:])
+    try:
+        yield freeze
     finally:
-        _WORKER = None
+        if frozen:
+            gc.unfreeze()
+        gc.set_threshold(*saved)
 
 
 def run_batch(
@@ -231,8 +299,7 @@ def run_batch(
     bar = _progress_bar(carteira) if progress else None
     try:
         with ledger:
-            chunks = read_raw_chunks(carteira, settings.colunas, settings.chunk_rows)
-            for plan in _planned_chunks(chunks, plan_settings, settings.processos, library):
+            for plan in _planned_chunks(settings, plan_settings, settings.processos, library):
                 totals["lidas"] += plan.read
                 totals["aceitas"] += plan.accepted
                 totals["rejeitadas"] += len(plan.rejected)
@@ -240,31 +307,33 @@ def run_batch(
                     counts["devedores_por_estagio"][stage] += n
                 counts["status"]["sem_etapa_hoje"] += sum(plan.off_schedule.values())
                 accepted, keep, deferred, skipped = _apply_ledger(plan, ledger, planned_now, config)
-                for r in plan.rejected:
-                    counts["rejeitados_por_campo"][r.field] += 1
-                    counts["rejeitados_por_categoria"][r.category] += 1
-                for s in skipped:
-                    counts["ignorados_por_categoria"][s.category] += 1
-                    counts["devedores_por_estagio"][s.stage] += 1
-                for d in deferred:
-                    counts["adiados_por_canal"][d.channel] += 1
-                    counts["devedores_por_estagio"][d.stage] += 1
-                for m in accepted:
-                    counts["estagio"][m.stage] += 1
-                    counts["canal"][m.channel] += 1
-                    counts["modelo"][f"{m.template_id}@v{m.template_version}"] += 1
-                    counts["devedores_por_estagio"][m.stage] += 1
-                    # keyed with the zone: equal instants in two states read as different hours
-                    slots[(m.scheduled_at, m.scheduled_at.tzinfo)] += 1
+                # Counter.update counts in C and keeps first-seen key order (the summary's order).
+                counts["rejeitados_por_campo"].update([r.field for r in plan.rejected])
+                counts["rejeitados_por_categoria"].update([r.category for r in plan.rejected])
+                counts["ignorados_por_categoria"].update([s.category for s in skipped])
+                counts["devedores_por_estagio"].update([s.stage for s in skipped])
+                counts["adiados_por_canal"].update([d.channel for d in deferred])
+                counts["devedores_por_estagio"].update([d.stage for d in deferred])
+                stages = [m.stage for m in accepted]
+                counts["estagio"].update(stages)
+                counts["canal"].update([m.channel for m in accepted])
+                for (ident, version), n in Counter(
+                    [(m.template_id, m.template_version) for m in accepted]
+                ).items():
+                    counts["modelo"][f"{ident}@v{version}"] += n
+                counts["devedores_por_estagio"].update(stages)
+                # keyed with the zone: equal instants in two states read as different hours
+                slots.update([(m.scheduled_at, m.scheduled_at.tzinfo) for m in accepted])
                 counts["status"]["agendada"] += len(accepted)
                 counts["status"]["adiada"] += len(deferred)
                 counts["status"]["rejeitada"] += len(plan.rejected)
                 for s in skipped:
                     counts["status"]["ja_planejada" if s.category == "ja_planejada" else "ignorada"] += 1
                 t0 = time.perf_counter()
-                ledger.record(
-                    [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
-                )
+                if not ledger.dry_run:  # a dry run records nothing
+                    ledger.record(
+                        [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
+                    )
                 encoded = plan.encoded if plan.encoded is not None else encode_messages(plan.messages)
                 writer.write_encoded(plan.messages, encoded, keep)
                 writer.write_rejected(plan.rejected)
@@ -326,6 +395,12 @@ def _apply_ledger(
     for message in plan.messages:
         keep.append(False)
         past = history.get(message.debtor_id)
+        if past is None and not message.last_contacts and message.debtor_id not in planned_now:
+            # No earlier contact at all: nothing to cap (``apply_caps`` would return None).
+            planned_now[message.debtor_id] = [message.scheduled_at]
+            accepted.append(message)
+            keep[-1] = True
+            continue
         if past is not None and (message.debt, message.step) in past.done_steps:
             run = past.run_for(message.debt, message.step)
             skipped.append(

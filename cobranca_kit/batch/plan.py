@@ -17,13 +17,16 @@ import datetime as dt
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
+from itertools import starmap
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection, validate_row
+from cobranca_kit.batch.fastvalidate import validate_rows
+from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection
 from cobranca_kit.batch.regua import Regua, ResolvedStep, Step
 from cobranca_kit.config import Config
 from cobranca_kit.errors import CobrancaKitError
@@ -115,6 +118,48 @@ class ChunkPlan:
     # ``outputs.EncodedMessages``; None when planned in the writing process).
     encoded: Any = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as plain tuples (a worker's plan travels to the writing process):
+        several times cheaper than pickling each dataclass instance."""
+        return (
+            _rebuild_chunk_plan,
+            (
+                self.read,
+                self.accepted,
+                _as_tuples(Rejection, self.rejected),
+                _as_tuples(PlannedMessage, self.messages),
+                _as_tuples(Skipped, self.skipped),
+                dict(self.off_schedule),
+                self.encoded,
+            ),
+        )
+
+
+def _as_tuples(cls: type, items: list[Any]) -> list[tuple[Any, ...]]:
+    if not items:
+        return []
+    return list(map(attrgetter(*(f.name for f in fields(cls))), items))
+
+
+def _rebuild_chunk_plan(
+    read: int,
+    accepted: int,
+    rejected: list[tuple[Any, ...]],
+    messages: list[tuple[Any, ...]],
+    skipped: list[tuple[Any, ...]],
+    off_schedule: dict[str, int],
+    encoded: Any,
+) -> ChunkPlan:
+    return ChunkPlan(
+        read,
+        accepted,
+        list(starmap(Rejection, rejected)),
+        list(starmap(PlannedMessage, messages)),
+        list(starmap(Skipped, skipped)),
+        Counter(off_schedule),
+        encoded,
+    )
+
 
 @dataclass(frozen=True)
 class PlanSettings:
@@ -145,6 +190,12 @@ class TemplateChoice:
     blocked: str | None  # pt-BR reason when the save-time/compliance check blocks it
     context: Any = None  # the CheckContext used, reused for data-dependent rechecks
     recheck: tuple[str, ...] = ()  # RECHECK_FIELDS this template prints
+    ref: str = field(init=False, default="")  # template.ref, computed once
+    recheck_paths: tuple[tuple[str, ...], ...] = field(init=False, default=())  # recheck, split
+
+    def __post_init__(self) -> None:
+        self.ref = self.template.ref
+        self.recheck_paths = tuple(tuple(name.split(".")) for name in self.recheck)
 
 
 class TemplateResolver:
@@ -234,7 +285,7 @@ class TemplateResolver:
         from cobranca_kit.compliance import check
         from cobranca_kit.script import script_from_parts
 
-        key = (choice.template.ref, values)
+        key = (choice.ref, values)
         verdict = self._data_verdicts.get(key)
         if verdict is None:
             context = choice.context.model_copy(update={"template": False})
@@ -272,18 +323,23 @@ class Planner:
         self.run_date = settings.run_time.date()
         self.library = library if library is not None else Library(settings.library_path)
         self.resolver = TemplateResolver(self.library, self.config)
+        self._data_verdicts = self.resolver._data_verdicts  # read directly on the hot path
         self.empresa = self.config.require_empresa().model_dump()
         self._slots: dict[tuple[str, int], dt.datetime] = {}
         # Per-run lookups that depend on a handful of distinct values, not on the row.
         self._steps: dict[int, Step | None] = {}
         self._resolved: dict[tuple[str, str | None, str | None], ResolvedStep] = {}
+        # (step id, objeção, perfil, channel) -> the resolver's answer for that resolved step.
+        self._choices: dict[tuple[Any, ...], TemplateChoice | str] = {}
+        # ``_channels`` depends on the resolved step and four facts about the debtor.
+        self._usable: dict[tuple[Any, ...], list[str] | str] = {}
+        self._protocol_prefix = f"{self.run_date:%Y%m%d}-"
 
     # -- chunk level
     def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
-        out = ChunkPlan(read=len(chunk.rows))
-        for line, raw in zip(chunk.lines, chunk.rows, strict=True):
-            row = validate_row(raw, line, self.run_date)
-            if isinstance(row, Rejection):
+        out = ChunkPlan(read=len(chunk))
+        for row in validate_rows(chunk, self.run_date):
+            if type(row) is Rejection:
                 out.rejected.append(row)
                 continue
             out.accepted += 1
@@ -312,13 +368,16 @@ class Planner:
             resolved = self._resolved[key] = self.regua.resolve(step, debtor.objecao, debtor.perfil)
         if resolved.suspended:
             return self._skip(debtor, step, "suspensa", resolved.suspended)
-        channels = self._channels(debtor, resolved)
+        channel_key = (key, debtor.nao_contatar, not debtor.telefone, debtor.celular, not debtor.email)
+        channels = self._usable.get(channel_key)
+        if channels is None:
+            channels = self._usable[channel_key] = self._channels(debtor, resolved)
         if isinstance(channels, str):
             return self._skip(debtor, step, "sem_canal", channels)
         reasons: list[str] = []
         data = self.render_data(debtor, days)
         for channel in channels:
-            attempt = self._try_channel(debtor, resolved, channel, data)
+            attempt = self._try_channel(debtor, resolved, channel, data, key)
             if isinstance(attempt, PlannedMessage):
                 return attempt
             reasons.append(f"{channel}: {attempt}")
@@ -348,9 +407,22 @@ class Planner:
         return usable if usable else "; ".join(why)
 
     def _try_channel(
-        self, debtor: Debtor, resolved: ResolvedStep, channel: str, data: dict[str, Any]
+        self,
+        debtor: Debtor,
+        resolved: ResolvedStep,
+        channel: str,
+        data: dict[str, Any],
+        resolved_key: tuple[Any, ...] | None = None,
     ) -> PlannedMessage | str:
-        choice = self.resolver.choose(resolved, channel, debtor.perfil)
+        if resolved_key is None:
+            choice = self.resolver.choose(resolved, channel, debtor.perfil)
+        else:
+            found = self._choices.get((resolved_key, channel))
+            if found is None:
+                found = self._choices[(resolved_key, channel)] = self.resolver.choose(
+                    resolved, channel, debtor.perfil
+                )
+            choice = found
         if isinstance(choice, str):
             return choice
         if choice.blocked:
@@ -360,8 +432,10 @@ class Planner:
         except CobrancaKitError as exc:
             return str(exc)
         if choice.recheck:
-            values = tuple(_lookup_field(data, name) for name in choice.recheck)
-            verdict = self.resolver.data_verdict(choice, parts, values)
+            values = tuple(_lookup_path(data, path) for path in choice.recheck_paths)
+            verdict = self._data_verdicts.get((choice.ref, values))
+            if verdict is None:
+                verdict = self.resolver.data_verdict(choice, parts, values)
             if verdict:
                 return verdict
         problem, encoding, segments = self.channel_problem(channel, parts)
@@ -473,13 +547,13 @@ class Planner:
             "empresa": self.empresa,
             "acordo": {"parcelas": None, "valor_parcela": None, "validade": None},
             "atendente": {"nome": None},
-            "protocolo": f"{self.run_date:%Y%m%d}-{debtor.line:07d}",
+            "protocolo": f"{self._protocol_prefix}{debtor.line:07d}",
         }
 
 
-def _lookup_field(data: dict[str, Any], dotted: str) -> Any:
+def _lookup_path(data: dict[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = data
-    for key in dotted.split("."):
+    for key in path:
         node = node.get(key) if isinstance(node, dict) else None
     return node
 

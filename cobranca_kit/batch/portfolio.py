@@ -2,9 +2,11 @@
 
 Files come from ERPs and spreadsheets: CSV with ``;`` or ``,``, in UTF-8 or
 Latin-1, headers in many spellings. Rows are read in chunks of raw values
-(:func:`read_raw_chunks`) and validated one by one (:func:`validate_row`); a bad
-row becomes a :class:`Rejection` naming its line, field and a pt-BR reason, never
-an exception and never a silent drop.
+(:func:`read_raw_chunks`, or :func:`csv_blocks` for worker processes) and
+validated by :func:`validate_row`, the reference, which
+:func:`cobranca_kit.batch.fastvalidate.validate_rows` applies to a whole chunk at
+once; a bad row becomes a :class:`Rejection` naming its line, field and a pt-BR
+reason, never an exception and never a silent drop.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -192,12 +196,87 @@ class Rejection:
         }
 
 
-@dataclass
 class RawChunk:
-    """A slice of the input: raw cell values keyed by canonical column, with line numbers."""
+    """A slice of the input: raw cell values keyed by canonical column, with line numbers.
 
-    lines: list[int]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    Held either as one dict per row (``rows``) or, as the CSV and Parquet readers
+    make it, as columns (canonical column -> values, one per row) plus the rows'
+    width problems; each form is derived from the other on demand, and a chunk
+    reads the same either way (``row(i)``, ``column(name)``).
+    """
+
+    __slots__ = ("_columns", "_errors", "_rows", "lines")
+
+    def __init__(
+        self,
+        lines: list[int],
+        rows: list[dict[str, Any]] | None = None,
+        *,
+        columns: dict[str, Sequence[Any]] | None = None,
+        errors: dict[int, str] | None = None,
+    ) -> None:
+        self.lines = lines
+        if columns is not None and rows is not None:
+            raise ValueError("RawChunk: rows or columns, not both")
+        self._columns = columns
+        self._errors = errors or {}
+        self._rows = rows if rows is not None or columns is not None else []
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = [self.row(i) for i in range(len(self.lines))]
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def row(self, i: int) -> dict[str, Any]:
+        """The raw row ``i``: canonical column -> value (``__erro__`` for a width problem)."""
+        if self._columns is None:
+            return self.rows[i]
+        row = {name: values[i] for name, values in self._columns.items()}
+        if i in self._errors:
+            row["__erro__"] = self._errors[i]
+        return row
+
+    def column(self, name: str) -> Sequence[Any]:
+        """Every row's value of one canonical column (None where absent)."""
+        if self._columns is None:
+            return [r.get(name) for r in self.rows]
+        values = self._columns.get(name)
+        return values if values is not None else [None] * len(self.lines)
+
+    def error_rows(self) -> list[int]:
+        """Indexes of the rows with a width problem (``__erro__``)."""
+        if self._columns is None:
+            return [i for i, r in enumerate(self.rows) if "__erro__" in r]
+        return sorted(self._errors)
+
+    def slice(self, start: int, stop: int) -> RawChunk:
+        if self._columns is None:
+            return RawChunk(self.lines[start:stop], self.rows[start:stop])
+        return RawChunk(
+            self.lines[start:stop],
+            columns={k: v[start:stop] for k, v in self._columns.items()},
+            errors={i - start: e for i, e in self._errors.items() if start <= i < stop},
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawChunk):
+            return NotImplemented
+        return self.lines == other.lines and self.rows == other.rows
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RawChunk(lines={self.lines!r}, rows={self.rows!r})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.lines, self._rows if self._columns is None else None, self._columns, self._errors)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.lines, self._rows, self._columns, self._errors = state
 
 
 # --------------------------------------------------------------------------- reading
@@ -296,37 +375,126 @@ def read_raw_chunks(
         )
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file's records become rows: separator, (position, canonical column), width."""
+
+    sep: str
+    index: tuple[tuple[int, str], ...]
+    width: int
+
+    def row(self, record: list[str]) -> dict[str, Any]:
+        """The raw row of one non-blank record (``__erro__`` when its width is wrong)."""
+        if len(record) == self.width:
+            row: dict[str, Any] = {c: record[i] for i, c in self.index}
+        else:
+            row = {c: (record[i] if i < len(record) else "") for i, c in self.index}
+            row["__erro__"] = (
+                f"a linha tem {len(record)} colunas e o cabeçalho tem {self.width} "
+                f"(separador '{self.sep}'; confira aspas e separadores)"
+            )
+        return row
+
+
+def _csv_start(path: Path, mapping: Mapping[str, str] | None, fh: Any) -> tuple[Any, CsvLayout]:
+    """Read the header from ``fh`` (at the start); a csv reader positioned after it and the layout."""
+    header_line = fh.readline()
+    if not header_line.strip():
+        raise BatchError(f"{path}: arquivo vazio ou sem cabeçalho.")
+    sep = detect_separator(header_line)
+    fh.seek(0)
+    reader = csv.reader(fh, delimiter=sep)
+    headers = next(reader)
+    columns = map_columns(headers, mapping, path)
+    index = tuple((i, columns[h]) for i, h in enumerate(headers) if h in columns)
+    return reader, CsvLayout(sep, index, len(headers))
+
+
+def _chunk_from_records(reader: Any, layout: CsvLayout, line_offset: int, rows: int) -> RawChunk:
+    """Up to ``rows`` non-blank records of ``reader`` as a columnar chunk (line = offset + reader line).
+
+    Each row holds the same values as ``layout.row(record)``: a record of the wrong
+    width is padded with "" (or cut) to the header's width and its problem kept apart.
+    """
+    lines: list[int] = []
+    records: list[list[str]] = []
+    errors: dict[int, str] = {}
+    width = layout.width
+    for record in reader:
+        if not record or all(not c.strip() for c in record):
+            continue  # blank line: not a row
+        if len(record) != width:
+            errors[len(records)] = layout.row(record)["__erro__"]
+            record = (record + [""] * width)[:width]
+        lines.append(line_offset + reader.line_num)
+        records.append(record)
+        if len(records) >= rows:
+            break
+    if not records:
+        return RawChunk(lines=[])
+    transposed = list(zip(*records, strict=True))
+    return RawChunk(lines, columns={c: transposed[i] for i, c in layout.index}, errors=errors)
+
+
 def _csv_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) -> Iterator[RawChunk]:
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as fh:
-        header_line = fh.readline()
-        if not header_line.strip():
-            raise BatchError(f"{path}: arquivo vazio ou sem cabeçalho.")
-        sep = detect_separator(header_line)
-        fh.seek(0)
-        reader = csv.reader(fh, delimiter=sep)
-        headers = next(reader)
-        columns = map_columns(headers, mapping, path)
-        index = [(i, columns[h]) for i, h in enumerate(headers) if h in columns]
-        width = len(headers)
-        chunk = RawChunk(lines=[])
-        for record in reader:
-            line = reader.line_num
-            if not record or all(not c.strip() for c in record):
-                continue  # blank line: not a row
-            row: dict[str, Any] = {c: (record[i] if i < len(record) else "") for i, c in index}
-            if len(record) != width:
-                row["__erro__"] = (
-                    f"a linha tem {len(record)} colunas e o cabeçalho tem {width} "
-                    f"(separador '{sep}'; confira aspas e separadores)"
-                )
-            chunk.lines.append(line)
-            chunk.rows.append(row)
-            if len(chunk.rows) >= chunk_rows:
-                yield chunk
-                chunk = RawChunk(lines=[])
-        if chunk.rows:
+        reader, layout = _csv_start(path, mapping, fh)
+        while True:
+            chunk = _chunk_from_records(reader, layout, 0, chunk_rows)
+            if not chunk.lines:
+                return
             yield chunk
+
+
+@dataclass
+class CsvBlock:
+    """Consecutive whole lines of a CSV file without quotes, parsed where the work is done.
+
+    In a file without quote characters every line is one record, so a block of
+    lines is read exactly as the whole file would be (``tests/test_batch_portfolio.py``).
+    """
+
+    layout: CsvLayout
+    first_line: int  # line number of the block's first line (the header is line 1)
+    text: str
+
+    def chunk(self) -> RawChunk:
+        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.layout.sep)
+        return _chunk_from_records(reader, self.layout, self.first_line - 1, len(self.text) + 1)
+
+
+def csv_blocks(
+    path: str | Path, mapping: Mapping[str, str] | None, block_lines: int
+) -> Iterator[CsvBlock] | None:
+    """The portfolio as blocks of ``block_lines`` lines, or None when it must go through
+    :func:`read_raw_chunks` (not CSV, or quoted fields, which may span lines)."""
+    path = Path(path)
+    if path.suffix.lower() not in {".csv", ".txt"} or not path.is_file() or _has_quote(path):
+        return None
+    encoding = detect_encoding(path)
+    with path.open("r", encoding=encoding, newline="") as fh:
+        reader, layout = _csv_start(path, mapping, fh)
+        if reader.line_num != 1:
+            return None
+    return _blocks(path, encoding, layout, block_lines)
+
+
+def _blocks(path: Path, encoding: str, layout: CsvLayout, block_lines: int) -> Iterator[CsvBlock]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        fh.readline()  # the header
+        line = 2
+        while True:
+            lines = list(islice(fh, block_lines))
+            if not lines:
+                return
+            yield CsvBlock(layout, line, "".join(lines))
+            line += len(lines)
+
+
+def _has_quote(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return any(b'"' in block for block in iter(lambda: fh.read(1 << 20), b""))
 
 
 def _xlsx_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) -> Iterator[RawChunk]:
@@ -372,11 +540,8 @@ def _parquet_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: i
     for batch in source.iter_batches(batch_size=chunk_rows, columns=list(columns)):
         data = {columns[name]: batch.column(name).to_pylist() for name in batch.schema.names}
         n = batch.num_rows
-        chunk = RawChunk(lines=list(range(line + 1, line + n + 1)))
-        keys = list(data)
-        chunk.rows = [{k: data[k][i] for k in keys} for i in range(n)]
+        yield RawChunk(list(range(line + 1, line + n + 1)), columns=data)
         line += n
-        yield chunk
 
 
 # --------------------------------------------------------------------------- parsing
@@ -655,7 +820,7 @@ def _contacts(value: Any) -> tuple[dt.datetime, ...]:
 def validate_chunk(chunk: RawChunk, run_date: dt.date) -> tuple[list[Debtor], list[Rejection]]:
     accepted: list[Debtor] = []
     rejected: list[Rejection] = []
-    for line, raw in zip(chunk.lines, chunk.rows, strict=True):
-        result = validate_row(raw, line, run_date)
+    for i, line in enumerate(chunk.lines):
+        result = validate_row(chunk.row(i), line, run_date)
         (accepted if isinstance(result, Debtor) else rejected).append(result)  # type: ignore[arg-type]
     return accepted, rejected

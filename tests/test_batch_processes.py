@@ -1,0 +1,93 @@
+"""The same run files whatever the input format and the number of processes; the
+collector settings a run changes are put back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from batch_helpers import HEADER, RUN_DATE, make_workspace, row, write_csv
+
+from cobranca_kit.batch import pipeline as pipeline_module
+from cobranca_kit.batch.pipeline import BatchSettings, run_batch
+from cobranca_kit.batch.portfolio import csv_blocks
+
+FILES = ("mensagens.csv", "adiados.csv", "ignorados.csv", "rejeitados.csv")
+
+
+def _rows() -> list[str]:
+    rows = [row(i, days=(0, 7, 3)[i % 3], email=f"p{i}@b.com.br") for i in range(1, 40)]
+    rows += [row(i, days=7, email=f"p{i}@b.com.br") for i in range(1, 40, 5)]  # second debt: capped
+    rows += [row(50, last="24/11/2026 07:30"), row(51, cpf="111"), row(52, phone="(55) 5123-4567")]
+    rows += [row(53, uf="AM"), row(54, phone="+55 21 98888-7777"), row(55, valor="R$ 10,00")]
+    rows += ["D56;só três;colunas", "", row(57, days=6 * 365)]
+    return rows
+
+
+def _files(
+    tmp: Path,
+    name: str,
+    portfolio_rows: list[str],
+    processes: int,
+    *,
+    quoted: bool = False,
+    parquet: bool = False,
+) -> tuple[dict[str, object], dict[str, object]]:
+    ws = tmp / name
+    ws.mkdir()
+    cfg = make_workspace(ws)
+    path = write_csv(ws / "carteira.csv", portfolio_rows)
+    if quoted:  # a quoted description with the separator and a line break: read whole, not in blocks
+        text = path.read_text(encoding="utf-8").replace("Fulana de Tal 3;", '"Fulana de Tal 3";', 1)
+        path.write_text(text.replace(";\n", ';"fatura; de\nnovembro"\n', 1), encoding="utf-8")
+    assert (csv_blocks(path, None, 5) is None) == quoted  # quotes: read whole, then split
+    if parquet:
+        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+        path = ws / "carteira.parquet"
+        frame.to_parquet(path, index=False)
+    settings = BatchSettings(carteira=path, data=RUN_DATE, hora=dt.time(7), processos=processes, chunk_rows=9)
+    result = run_batch(settings, cfg)
+    files: dict[str, object] = {n: (result.folder / n).read_bytes() for n in FILES}
+    files["parquet"] = pd.read_parquet(result.folder / "mensagens.parquet")
+    return files, result.summary["contagens"]
+
+
+def _same(a: dict[str, object], b: dict[str, object]) -> None:
+    for name in FILES:
+        assert a[name] == b[name], name
+    pd.testing.assert_frame_equal(a["parquet"], b["parquet"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_two_and_three_processes_write_the_files_of_one(tmp_path: Path, monkeypatch, quoted: bool) -> None:
+    monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 4)
+    rows = _rows()
+    one, counts = _files(tmp_path, "p1", rows, 1, quoted=quoted)
+    assert counts["por_status"]["agendada"] > 20 and counts["por_status"]["adiada"] >= 5
+    assert counts["por_status"]["rejeitada"] >= 3
+    for n in (2, 3):
+        many, many_counts = _files(tmp_path, f"p{n}", rows, n, quoted=quoted)
+        assert many_counts == counts
+        _same(one, many)
+
+
+def test_parquet_portfolio_counts_like_the_csv_in_any_number_of_processes(tmp_path: Path) -> None:
+    rows = [r for r in _rows() if r.count(";") == HEADER.count(";")]  # a table has no short rows
+    _, csv_counts = _files(tmp_path, "csv", rows, 1)
+    one, counts = _files(tmp_path, "pq1", rows, 1, parquet=True)
+    assert counts == csv_counts  # same decisions (line numbers differ: Parquet has no header line)
+    two, counts_two = _files(tmp_path, "pq2", rows, 2, parquet=True)
+    assert counts_two == counts
+    _same(one, two)
+
+
+def test_a_run_puts_the_garbage_collector_back(tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    for n in (1, 2):
+        _files(tmp_path, f"gc{n}", _rows()[:12], n)
+        assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+    assert gc.isenabled()
