@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 try:  # Python 3.11+: the parser moved to a private module
@@ -63,6 +64,12 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
 _UNSUPPORTED_FLAGS = re.IGNORECASE | re.LOCALE | re.ASCII
 
 
+@lru_cache(maxsize=8192)
+def parse_pattern(source: str) -> Any:
+    """``re._parser.parse(source)``, once per pattern: the rules derive several things from it."""
+    return sre_parse.parse(source)
+
+
 class NoSuperset(Exception):
     """The pattern has no RE2 translation that is sure to match wherever it matches."""
 
@@ -90,7 +97,7 @@ class _Translator:
 
     def translate(self, source: str | Any) -> str:
         """Translate a pattern, given as text or as already parsed by ``re._parser.parse``."""
-        parsed = sre_parse.parse(source) if isinstance(source, str) else source
+        parsed = parse_pattern(source) if isinstance(source, str) else source
         if parsed.state.flags & _UNSUPPORTED_FLAGS:
             raise NoSuperset(source)
         if parsed.state.flags & re.MULTILINE:
@@ -223,7 +230,7 @@ class PatternSet:
         exact: set[int] = set()
         for number, source in enumerate(sources):
             try:
-                parsed = sre_parse.parse(source)  # once for both translations
+                parsed = parse_pattern(source)  # once for both translations
                 wide.append((number, re2_superset(parsed)))
                 translated, is_exact = re2_ascii(parsed)
             except (NoSuperset, re.error):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance.normalize import fold_pattern
+from cobranca_kit.compliance.prefilter import parse_pattern
 from cobranca_kit.compliance.tokens import cached
 from cobranca_kit.datafiles import load_yaml, validate
 from cobranca_kit.errors import DataFileError
@@ -576,7 +577,7 @@ def compile_pattern(pattern: str, original: bool = False) -> re.Pattern[str]:
     """Compile a rule pattern, refusing syntax errors and nested unbounded repeats."""
     source = pattern if original else expand_pattern(pattern)
     try:
-        parsed = sre_parse.parse(source)
+        parsed = parse_pattern(source)
         compiled = re.compile(source)
     except re.error as exc:
         raise ValueError(f"expressão regular inválida '{pattern}': {exc}") from None
@@ -606,7 +607,7 @@ def literal_keys(source: str) -> frozenset[str] | None:
     means "cannot tell, always run the pattern".
     """
     try:
-        items = list(sre_parse.parse(source))
+        items = list(parse_pattern(source))
     except re.error:
         return None
     if not items or str(items[0][0]) != "AT" or str(items[0][1]) != "AT_BOUNDARY":
@@ -693,7 +694,7 @@ def required_literals(source: str) -> tuple[tuple[str, ...], ...]:
     two) most selective groups come first; empty means "no literal known".
     """
     try:
-        parsed = sre_parse.parse(source)
+        parsed = parse_pattern(source)
     except re.error:
         return ()
     if parsed.state.flags & _CASE_FLAGS:
