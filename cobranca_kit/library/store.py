@@ -32,7 +32,7 @@ import yaml
 from filelock import FileLock, Timeout
 
 from cobranca_kit.config import Config, load_config
-from cobranca_kit.datafiles import load_yaml, validate
+from cobranca_kit.datafiles import FAST_YAML_LOADER, load_yaml, validate
 from cobranca_kit.errors import CobrancaKitError, LibraryError
 from cobranca_kit.library.models import STATUSES, Template, TemplateMeta, TemplateRef, check_id
 from cobranca_kit.library.validation import require_no_blocks, validate_script, validate_template
@@ -64,14 +64,11 @@ def dump_template(template: Template) -> str:
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
 
 
-_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load_fast(path: Path) -> Any:
     """libyaml when available (a library holds hundreds of files); on any problem the
     regular loader runs again so the error names the line like every other data file."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_FastLoader)  # a safe loader
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER)  # a safe loader
     except (yaml.YAMLError, UnicodeDecodeError):
         return load_yaml(path)
 
