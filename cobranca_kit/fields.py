@@ -100,6 +100,14 @@ def template_variables(source: str) -> set[str]:
 
     Loop variables and names set inside the template are not reported.
     """
+    if "{" not in source:  # every Jinja construct starts with a brace: plain text reads nothing
+        return set()
+    return set(_template_variables(source))
+
+
+@lru_cache(maxsize=4096)
+def _template_variables(source: str) -> frozenset[str]:
+    # cached: the same template texts are validated again and again (library, batch, drafts)
     try:
         ast = _PARSER.parse(source)
     except TemplateSyntaxError as exc:
@@ -118,7 +126,7 @@ def template_variables(source: str) -> set[str]:
     for node in ast.find_all(nodes.Name):
         if node.ctx == "load" and id(node) not in attr_bases and node.name not in local:
             found.add(node.name)
-    return found
+    return frozenset(found)
 
 
 def check_placeholders(source: str, schema: FieldSchema | None = None) -> set[str]:

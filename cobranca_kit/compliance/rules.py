@@ -205,18 +205,20 @@ class Rule(_Strict):
         return [compile_pattern(p, original=self.match_on == "original") for p in self.patterns]
 
     @cached_property
-    def scanners(self) -> list[tuple[re.Pattern[str], bool]]:
+    def scanners(self) -> list[tuple[re.Pattern[str] | str, bool]]:
         """Per pattern, a regex for scanning and whether the engine must check the leading ``\\b``.
 
         A leading ``\\b`` stops Python's ``re`` from jumping to the first literal
         character (3-4x slower), so for patterns that start with a literal word it
-        is dropped here and checked by the engine on each match instead.
+        is dropped here and checked by the engine on each match instead. Those
+        regexes are given as source, compiled on first use (``ScanStep.regex``):
+        with the RE2 set in front, most patterns never run in Python.
         """
-        out = []
+        out: list[tuple[re.Pattern[str] | str, bool]] = []
         for pattern, regex, keys in zip(self.patterns, self.compiled, self.prefilters, strict=True):
             source = expand_pattern(pattern)
             if keys is not None and source.startswith(r"\b"):
-                out.append((re.compile(source[2:]), True))
+                out.append((source[2:], True))
             else:
                 out.append((regex, False))
         return out
@@ -272,16 +274,32 @@ class Rule(_Strict):
         )
 
 
-class ScanStep(NamedTuple):
+class ScanStep:
     """One pattern of a rule, ready to scan (see ``Rule.plan``)."""
 
-    index: int
-    regex: re.Pattern[str]
-    needs_boundary: bool
-    #: first-word prefilter keys (None: the pattern always runs)
-    keys: frozenset[str] | None
-    #: literal groups: each match contains one string of every group (empty: no literal known)
-    groups: tuple[tuple[str, ...], ...]
+    __slots__ = ("_regex", "groups", "index", "keys", "needs_boundary")
+
+    def __init__(
+        self,
+        index: int,
+        regex: re.Pattern[str] | str,
+        needs_boundary: bool,
+        keys: frozenset[str] | None,
+        groups: tuple[tuple[str, ...], ...],
+    ) -> None:
+        self.index = index
+        self._regex = regex  # a source is compiled on first use
+        self.needs_boundary = needs_boundary
+        #: first-word prefilter keys (None: the pattern always runs)
+        self.keys = keys
+        #: literal groups: each match contains one string of every group (empty: no literal known)
+        self.groups = groups
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if isinstance(self._regex, str):
+            self._regex = re.compile(self._regex)
+        return self._regex
 
     def may_occur(self, haystack: str) -> bool:
         """False when a literal the pattern needs is missing, so the regex cannot match."""
