@@ -244,7 +244,6 @@ class PatternSet:
         # a translation RE2 refused runs always (and is never sure)
         self.always = frozenset(always | bad_wide | bad_ascii)
         self.exact = frozenset(exact - self.always)
-        self.size = len(sources)
 
     def _compile(self, patterns: list[tuple[int, str]]) -> tuple[Any, list[int], set[int]]:
         options = self._re2.Options()

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance.normalize import fold_pattern
 from cobranca_kit.compliance.prefilter import parse_pattern
-from cobranca_kit.compliance.tokens import cached
+from cobranca_kit.compliance.tokens import TokenMemo
 from cobranca_kit.datafiles import load_yaml, validate
 from cobranca_kit.errors import DataFileError
 
@@ -333,18 +333,10 @@ class LiteralFinder:
             if len(lit) > 2:
                 by_start.setdefault(lit[:3], []).append(lit)
         self._by_start = by_start
-        self._cache: dict[str, frozenset[str]] = {}
+        self._memo: TokenMemo[frozenset[str]] = TokenMemo(self._token)
 
     def __call__(self, text: str) -> set[str]:
-        cache = self._cache
-        tokens = set(text.split())
-        hits = list(map(cache.get, tokens))  # the loops run in C: most tokens are known
-        if None in hits:
-            hits = [
-                hit if hit is not None else cached(cache, t, self._token)
-                for t, hit in zip(tokens, hits, strict=True)
-            ]
-        return set().union(*hits)
+        return set().union(*map(self._memo.__getitem__, set(text.split())))
 
     def _token(self, token: str) -> frozenset[str]:
         short, by_start = self._short, self._by_start
@@ -417,8 +409,10 @@ class RuleCatalog:
         return table, {key: frozenset(numbers) for key, numbers in index.items()}
 
     @cached_property
-    def _word_cache(self) -> dict[str, frozenset[int]]:
-        return {}
+    def _word_memo(self) -> TokenMemo[frozenset[int]]:
+        """Per word, the numbers of the keyed steps its keys can trigger."""
+        _table, index = self._step_table
+        return TokenMemo(lambda word: frozenset().union(*(index.get(key, ()) for key in _word_keys(word))))
 
     def keyed_steps(self, words: set[str]) -> dict[str, list[ScanStep]]:
         """Per rule id, its keyed steps whose first-word keys these words offer.
@@ -426,18 +420,8 @@ class RuleCatalog:
         Same as grouping ``candidates(text_keys(words))``, with the answer for each
         word cached (the vocabulary of collection messages repeats a lot).
         """
-        table, index = self._step_table
-        cache = self._word_cache
-        hits = list(map(cache.get, words))  # the loops run in C: most words are known
-        if None in hits:
-
-            def compute(word: str) -> frozenset[int]:
-                return frozenset().union(*(index.get(key, ()) for key in _word_keys(word)))
-
-            hits = [
-                hit if hit is not None else cached(cache, w, compute)
-                for w, hit in zip(words, hits, strict=True)
-            ]
+        table, _index = self._step_table
+        hits = map(self._word_memo.__getitem__, words)
         found: set[int] = set().union(*hits)
         out: dict[str, list[ScanStep]] = {}
         for number in found:

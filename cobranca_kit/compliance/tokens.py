@@ -46,13 +46,3 @@ def token_findall(regex: re.Pattern[str], text: str) -> list[str]:
     if memo is None:
         memo = _memos[regex] = TokenMemo(lambda token: tuple(regex.findall(token)))
     return list(chain.from_iterable(map(memo.__getitem__, text.split())))
-
-
-def cached(cache: dict[str, T], token: str, compute: Callable[[str], T]) -> T:
-    """``cache[token]``, computed and stored (while the cache has room) on a miss."""
-    value = cache.get(token)
-    if value is None:
-        value = compute(token)
-        if len(cache) < TOKEN_CACHE_MAX:
-            cache[token] = value
-    return value
