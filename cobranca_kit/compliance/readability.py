@@ -2,8 +2,14 @@
 
 textstat counts Portuguese syllables well (pyphen's pt dictionary) but has no
 Portuguese Flesch constants: with ``set_lang("pt")`` it uses the English
-formula, which reads about 42 points low. So we count with textstat and apply
-``248.835 - 1.015 * words/sentence - 84.6 * syllables/word`` ourselves.
+formula, which reads about 42 points low. So we count syllables as textstat does
+and apply ``248.835 - 1.015 * words/sentence - 84.6 * syllables/word`` ourselves.
+
+The count is textstat's own method for a language without a CMU dictionary
+(textstat ``count_syllables``: its punctuation clean-up, then pyphen's hyphenation
+points plus one per word), called on pyphen directly: importing textstat imports
+nltk for English, about 0.4 s that every batch run and CLI check paid for nothing.
+``tests/test_compliance_readability.py`` holds the two equal over a vocabulary.
 """
 
 from __future__ import annotations
@@ -17,13 +23,17 @@ from cobranca_kit.compliance.tokens import token_findall
 
 
 @lru_cache(maxsize=1)
-def _textstat() -> Any:
-    """textstat with Portuguese syllables (imported lazily: it pulls in nltk, ~0.8 s)."""
-    from textstat.textstat import textstatistics
+def _hyphenator() -> Any:
+    """pyphen's Portuguese dictionary, the one textstat uses for ``set_lang("pt")``."""
+    from pyphen import Pyphen
 
-    stats = textstatistics()
-    stats.set_lang("pt")
-    return stats
+    return Pyphen(lang="pt")
+
+
+# textstat's ``remove_punctuation`` (apostrophes kept only before English contraction
+# endings, then every other non-word character dropped), for words that are not all letters.
+_NONCONTRACTION_APOSTROPHE = re.compile(r"'(?!(?:[tsd]|ve|ll|re))")
+_PUNCTUATION = re.compile(r"[^\w\s']")
 
 
 _JINJA_RE = re.compile(r"\{\{[^{}]{0,400}\}\}|\{%[^{}]{0,400}%\}|\{#[^{}]{0,400}#\}")
@@ -70,7 +80,11 @@ def syllables(word: str) -> int:
         return 2
     if word[0].isdigit():
         return max(1, len(word) // 2)
-    return max(1, _textstat().syllable_count(word.lower()))
+    lowered = word.lower()
+    if not lowered.isalpha():
+        lowered = _PUNCTUATION.sub("", _NONCONTRACTION_APOSTROPHE.sub("", lowered))
+    positions = _hyphenator().positions
+    return max(1, sum(len(positions(part)) + 1 for part in lowered.split()))
 
 
 @lru_cache(maxsize=256)
