@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from cobranca_kit.batch.portfolio import (
     read_raw_chunks,
 )
 from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerprint
+from cobranca_kit.batch.workshare import in_order
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.errors import BatchError
 
@@ -153,14 +153,15 @@ def _worker_tasks(carteira: Path, colunas: dict[str, str], chunk_rows: int) -> I
 def _planned_chunks(
     settings: BatchSettings, plan_settings: PlanSettings, processes: int, library: Any | None
 ) -> Iterator[ChunkPlan]:
-    """Plan chunks in order, in this process or in a bounded pool of workers.
+    """Plan chunks in order, in this process alone or with ``processes - 1`` workers.
 
     With workers, this process plans the first piece itself before the pool
     starts: that imports the planning modules, loads the compliance rules and
     fills the per-template verdict caches once, and workers started by fork
-    inherit all of it instead of each paying for it. Afterwards it only reads
-    the file into tasks, applies the caps and writes; the workers parse, plan
-    and encode.
+    inherit all of it instead of each paying for it. Afterwards it reads the
+    file into tasks, applies the caps and writes, and plans a piece itself
+    whenever the next one to write is not back from a worker yet
+    (:func:`~cobranca_kit.batch.workshare.in_order`); workers parse, plan and encode.
     """
     global _WORKER
     with _collector_tuned() as freeze:
@@ -175,23 +176,26 @@ def _planned_chunks(
         first = next(tasks, None)
         if first is None:
             return
-        _WORKER = Planner(plan_settings)
+        _WORKER = planner = Planner(plan_settings)
         try:
-            first_plan = _WORKER.plan_chunk(_task_chunk(first))
+            first_plan = planner.plan_chunk(_task_chunk(first))
             freeze()  # before the fork, so the workers inherit a frozen heap
-            with ProcessPoolExecutor(
-                max_workers=processes, initializer=_init_worker, initargs=(plan_settings,)
-            ) as pool:
-                pending: deque[Future[ChunkPlan]] = deque(
-                    pool.submit(_plan_in_worker, task) for task in islice(tasks, processes * 3)
+            workers = processes - 1
+            pool = ProcessPoolExecutor(
+                max_workers=workers, initializer=_init_worker, initargs=(plan_settings,)
+            )
+            try:
+                yield from in_order(
+                    tasks,
+                    lambda task: pool.submit(_plan_in_worker, task),
+                    lambda task: planner.plan_chunk(_task_chunk(task)),
+                    workers,
+                    first=first_plan,
                 )
-                yield first_plan  # written while the workers plan the next pieces
-                for task in tasks:
-                    pending.append(pool.submit(_plan_in_worker, task))
-                    if len(pending) >= processes * 3:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
+                raise
+            pool.shutdown(wait=True)
         finally:
             _WORKER = None
 

@@ -1,0 +1,87 @@
+"""Results of a pool of worker processes, in task order, with the calling process helping.
+
+With ``--processos N`` the run uses N processes in all: ``N - 1`` workers plan
+pieces of the portfolio, and the process that owns the ledger and the output
+files plans pieces too, whenever the oldest piece it has to write next is not
+ready yet. So two processes keep two cores busy, instead of two workers plus a
+writer competing for them; and the writer, which has the most to do besides
+planning, simply plans fewer pieces.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Tasks waiting in the pool per worker: a worker finishing one always finds the
+# next, even while this process is busy planning or writing a piece of its own.
+QUEUED_PER_WORKER = 3
+
+
+@dataclass
+class _Ready(Generic[R]):
+    """A result this process computed itself, waiting for its turn."""
+
+    value: R
+
+
+def in_order(
+    tasks: Iterable[T],
+    submit: Callable[[T], Future[R]],
+    run_here: Callable[[T], R],
+    workers: int,
+    *,
+    first: R | None = None,
+    held: int | None = None,
+) -> Iterator[R]:
+    """Yield the result of every task, in the order of ``tasks``.
+
+    Tasks go to the pool through ``submit`` while it has fewer than
+    ``QUEUED_PER_WORKER`` per worker; when the oldest result is not done, the
+    next task runs here (``run_here``) instead of waiting. ``first`` is a result
+    already computed for a task before these (yielded first, once the pool has
+    work). At most ``held`` results (done or not) are kept waiting, which bounds
+    memory when this process is faster than the pool.
+    """
+    source = iter(tasks)
+    queued_max = max(1, workers) * QUEUED_PER_WORKER
+    held_max = held if held is not None else queued_max + 2 * QUEUED_PER_WORKER
+    pending: deque[Future[R] | _Ready[R]] = deque()
+    if first is not None:
+        pending.append(_Ready(first))
+    exhausted = False
+
+    def take() -> tuple[bool, T | None]:
+        nonlocal exhausted
+        for task in source:
+            return True, task
+        exhausted = True
+        return False, None
+
+    while True:
+        # Futures still queued or running; finished ones wait their turn without holding a worker.
+        in_pool = sum(1 for item in pending if isinstance(item, Future) and not item.done())
+        while not exhausted and in_pool < queued_max and len(pending) < held_max:
+            got, task = take()
+            if got:
+                pending.append(submit(task))  # type: ignore[arg-type]
+                in_pool += 1
+        if not pending:
+            return
+        head = pending[0]
+        if isinstance(head, Future) and not head.done() and not exhausted and len(pending) < held_max:
+            got, task = take()
+            if got:
+                pending.append(_Ready(run_here(task)))  # type: ignore[arg-type]
+            continue
+        pending.popleft()
+        if isinstance(head, _Ready):
+            yield head.value
+        else:
+            yield head.result()
