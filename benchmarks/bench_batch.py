@@ -4,10 +4,14 @@ For each portfolio size the whole pipeline runs (without the notebook) in a
 fresh process, so peak memory is that of the run alone; in the same run a bare
 loop that only renders one compiled template for the same rows gives the
 reference rate. Prints rows/s, the ratio to the bare loop and peak memory.
+Each size runs in rounds that alternate the bare loop and every process count
+(on a shared machine a slow spell then hits them alike); the fastest run of
+each is reported, with the spread of the per-round ratios.
 
     python benchmarks/bench_batch.py                      # 10k (1 and 2 processes), 100k (1 process)
     python benchmarks/bench_batch.py --linhas 20000 --processos 1,2
     python benchmarks/bench_batch.py --com-1m             # adds 1,000,000 rows (takes long)
+    python benchmarks/bench_batch.py --rodadas 5          # more rounds per size (default 3; 1 at 1M)
     python benchmarks/bench_batch.py --arquivos           # also .eml files and WhatsApp payloads
 
 Runs are dry runs (the contact ledger is read, never written), so every size
@@ -170,6 +174,12 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _rounds_for(rows: int, asked: int | None) -> int:
+    if asked:
+        return asked
+    return 1 if rows >= 1_000_000 else 3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,6 +190,9 @@ def main() -> None:
     )
     parser.add_argument("--com-1m", action="store_true", help="inclui 1.000.000 de linhas")
     parser.add_argument("--arquivos", action="store_true", help="grava também .eml e payloads do WhatsApp")
+    parser.add_argument(
+        "--rodadas", type=int, default=None, help="rodadas por tamanho (padrão: 3; 1 para 1 milhão)"
+    )
     parser.add_argument("--caso", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--puro", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,34 +209,49 @@ def main() -> None:
         sizes.append(1_000_000)
     print(
         f"{'linhas':>10} {'proc':>4} {'tempo s':>9} {'linhas/s':>10} {'puro/s':>10} {'razão':>6} "
-        f"{'pico MB':>8} {'pico trab. MB':>13} {'CPU princ. s':>12} {'CPU trab. s':>11} "
+        f"{'faixa':>11} {'pico MB':>8} {'pico trab. MB':>13} {'CPU princ. s':>12} {'CPU trab. s':>11} "
         f"{'ganho':>6} {'teto máq.':>9} {'razão CPU':>9}"
     )
     for rows in sizes:
         _portfolio(rows)
-        reference = _child(["--puro", str(rows)])
         procs = (
             [int(p) for p in args.processos.split(",")]
             if args.processos
             else ([1, 2] if rows <= 10_000 else [1])
         )
-        single: float | None = None
+        extra = ["--arquivos"] if args.arquivos else []
+        # Rounds interleave the bare loop and every process count, so a slow spell of a
+        # shared machine hits them alike; the fastest run of each is the one reported.
+        references: list[dict] = []
+        runs: dict[int, list[dict]] = {n: [] for n in procs}
+        ratios: list[float] = []
+        for _ in range(_rounds_for(rows, args.rodadas)):
+            reference = _child(["--puro", str(rows)])
+            references.append(reference)
+            for processes in procs:
+                result = _child(["--caso", str(rows), str(processes), *extra])
+                runs[processes].append(result)
+                if processes == 1:
+                    ratios.append(result["linhas_s"] / reference["linhas_s"])
+        best_ref = max(references, key=lambda r: r["linhas_s"])
+        best_ref_cpu = max(r["linhas_cpu_s"] for r in references)
+        single = max(runs[1], key=lambda r: r["linhas_s"]) if 1 in runs else None
         for processes in procs:
-            extra = ["--arquivos"] if args.arquivos else []
-            result = _child(["--caso", str(rows), str(processes), *extra])
-            if processes == 1:
-                single = result["linhas_s"]
-            gain = f"{result['linhas_s'] / single:>6.2f}" if single and processes > 1 else f"{'':>6}"
+            result = max(runs[processes], key=lambda r: r["linhas_s"])
+            gain = (
+                f"{result['linhas_s'] / single['linhas_s']:>6.2f}" if single and processes > 1 else f"{'':>6}"
+            )
             ceiling = f"{machine_gain(processes):>9.2f}" if processes > 1 else f"{'':>9}"
+            spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if processes == 1 and len(ratios) > 1 else ""
             cpu_ratio = (
-                f"{rows / result['cpu_lote_s'] / reference['linhas_cpu_s']:>9.2f}"
+                f"{rows / min(r['cpu_lote_s'] for r in runs[1]) / best_ref_cpu:>9.2f}"
                 if processes == 1
                 else f"{'':>9}"
             )
             print(
                 f"{rows:>10,} {processes:>4} {result['segundos']:>9.1f} {result['linhas_s']:>10,.0f} "
-                f"{reference['linhas_s']:>10,.0f} {result['linhas_s'] / reference['linhas_s']:>6.2f} "
-                f"{result['pico_mb']:>8.0f} {result['pico_trabalhador_mb']:>13.0f} "
+                f"{best_ref['linhas_s']:>10,.0f} {result['linhas_s'] / best_ref['linhas_s']:>6.2f} "
+                f"{spread:>11} {result['pico_mb']:>8.0f} {result['pico_trabalhador_mb']:>13.0f} "
                 f"{result['cpu_principal_s']:>12.1f} {result['cpu_trabalhadores_s']:>11.1f} "
                 f"{gain} {ceiling} {cpu_ratio}",
                 flush=True,
@@ -231,10 +259,13 @@ def main() -> None:
     print(
         "razão = linhas/s do lote completo (ler, validar, planejar, montar, verificar, gravar CSV e Parquet)"
     )
-    print("        dividido pelas linhas/s do laço puro que só monta o mesmo modelo para as mesmas linhas.")
+    print("        dividido pelas linhas/s do laço puro que só monta o mesmo modelo para as mesmas linhas;")
+    print("        a melhor rodada de cada um (as rodadas alternam laço puro, 1 e N processos).")
+    print("faixa = a razão de cada rodada com o laço puro da mesma rodada: o ruído da máquina.")
     print("CPU princ./trab. = segundos de CPU do processo principal e dos processos trabalhadores;")
     print("        numa máquina carregada, compare-os com o tempo de relógio.")
-    print("ganho = linhas/s com N processos dividido pelas linhas/s com 1 processo (mesmo tamanho).")
+    print("ganho = linhas/s com N processos (N no total, o principal incluído) dividido pelas")
+    print("        linhas/s com 1 processo (mesmo tamanho, melhores rodadas).")
     print("teto máq. = quanto N processos rendem a mais que 1 num laço Python puro, medido logo depois:")
     print("        o máximo que a máquina dá agora (abaixo de N se os núcleos estão ocupados).")
     print("razão CPU = a mesma razão com segundos de CPU em vez de relógio (1 processo):")

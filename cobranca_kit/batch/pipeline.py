@@ -155,13 +155,15 @@ def _planned_chunks(
 ) -> Iterator[ChunkPlan]:
     """Plan chunks in order, in this process alone or with ``processes - 1`` workers.
 
-    With workers, this process plans the first piece itself before the pool
-    starts: that imports the planning modules, loads the compliance rules and
-    fills the per-template verdict caches once, and workers started by fork
-    inherit all of it instead of each paying for it. Afterwards it reads the
-    file into tasks, applies the caps and writes, and plans a piece itself
-    whenever the next one to write is not back from a worker yet
-    (:func:`~cobranca_kit.batch.workshare.in_order`); workers parse, plan and encode.
+    With workers, this process first loads what no row decides (compliance rules
+    and their RE2 set, holiday calendars: :meth:`Planner.warm_up`), and workers
+    started by fork inherit it instead of each paying for it. What rows decide
+    (which templates get checked, which values get formatted) is computed in
+    the process that meets it, side by side rather than before the fork.
+    Afterwards this process reads the file into tasks, applies the caps and
+    writes, and plans a piece itself whenever the next one to write is not back
+    from a worker yet (:func:`~cobranca_kit.batch.workshare.in_order`); workers
+    parse, plan and encode.
     """
     global _WORKER
     with _collector_tuned() as freeze:
@@ -173,12 +175,9 @@ def _planned_chunks(
                 yield plan
             return
         tasks = _worker_tasks(Path(settings.carteira), settings.colunas, settings.chunk_rows)
-        first = next(tasks, None)
-        if first is None:
-            return
         _WORKER = planner = Planner(plan_settings)
         try:
-            first_plan = planner.plan_chunk(_task_chunk(first))
+            planner.warm_up()
             freeze()  # before the fork, so the workers inherit a frozen heap
             workers = processes - 1
             pool = ProcessPoolExecutor(
@@ -190,7 +189,6 @@ def _planned_chunks(
                     lambda task: pool.submit(_plan_in_worker, task),
                     lambda task: planner.plan_chunk(_task_chunk(task)),
                     workers,
-                    first=first_plan,
                 )
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing

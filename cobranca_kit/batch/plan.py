@@ -335,6 +335,23 @@ class Planner:
         self._usable: dict[tuple[Any, ...], list[str] | str] = {}
         self._protocol_prefix = f"{self.run_date:%Y%m%d}-"
 
+    def warm_up(self) -> None:
+        """Load now what every piece needs whatever its rows: the compliance rules and
+        their RE2 set, each state's first send slot (its holiday calendar), and pandas,
+        which pyarrow imports at its first conversion of a list. Called before worker
+        processes fork, so they inherit all of it; what depends on the rows (template
+        verdicts, formatted values) is still computed where a row first needs it.
+        """
+        from cobranca_kit.compliance import load_rules
+        from cobranca_kit.config import UFS
+
+        load_rules().prepare()
+        import pandas  # noqa: F401
+
+        for uf in UFS:
+            if (uf, -1) not in self._slots:
+                self._slots[(uf, -1)] = self._next_allowed_slot(self.run_time, uf, self.config)
+
     # -- chunk level
     def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
         out = ChunkPlan(read=len(chunk))

@@ -450,6 +450,11 @@ class RuleCatalog:
                 entries.append((rule.id, None, i))
         return PatternSet(sources), entries
 
+    def prepare(self) -> RuleCatalog:
+        """Build the RE2 set now rather than at the first check (before worker processes fork)."""
+        self._pattern_set  # noqa: B018  (a cached property: reading it builds it)
+        return self
+
     def possible(self, folded: str) -> Possible | None:
         """The folded patterns and triggers that may match ``folded``, per rule (one RE2 pass).
 
