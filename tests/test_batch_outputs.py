@@ -97,6 +97,22 @@ def test_no_messages_give_an_empty_table_with_the_schema() -> None:
     assert encoded.table.num_rows == 0 and encoded.table.schema.field("linha").type == pa.int64()
 
 
+@pytest.mark.parametrize("count", [0, 4])
+def test_rows_spilled_to_a_file_come_back_the_same_and_the_file_goes(tmp_path, count: int) -> None:
+    """How a worker hands its rows over (a file, not the result pipe): nothing changes on the way."""
+    encoded = encode_messages(_messages()[:count])
+    spilled = encoded.spill(tmp_path / "1.pedaco")
+    assert len(spilled) == count and spilled.path.is_file()
+    back = spilled.load()
+    assert not spilled.path.exists()
+    assert back.csv_bytes == encoded.csv_bytes and back.csv_ends == encoded.csv_ends
+    assert back.row_counts == encoded.row_counts
+    assert back.table.equals(encoded.table) and back.table.schema == encoded.table.schema
+    if count:
+        keep = [True, False, False, True]
+        assert back.select(keep)[0] == encoded.select(keep)[0]
+
+
 def _random_text(rng: random.Random) -> str:
     alphabet = "abcXYZ áçãõéü;,\"'\r\n\t  .:-🙂€\x85\u2028"
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))

@@ -91,3 +91,28 @@ def test_a_run_puts_the_garbage_collector_back(tmp_path: Path) -> None:
         _files(tmp_path, f"gc{n}", _rows()[:12], n)
         assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
     assert gc.isenabled()
+
+
+def test_worker_pieces_travel_in_files_that_are_gone_after_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cobranca_kit.batch.outputs import SpilledMessages
+
+    monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 4)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(pipeline_module.tempfile, "tempdir", str(scratch))
+    loaded: list[int] = []
+    original = SpilledMessages.load
+
+    def counting(self: SpilledMessages):  # type: ignore[no-untyped-def]
+        loaded.append(len(self))
+        return original(self)
+
+    monkeypatch.setattr(SpilledMessages, "load", counting)
+    one, counts = _files(tmp_path, "p1", _rows(), 1)
+    two, counts_two = _files(tmp_path, "p2", _rows(), 2)
+    assert counts_two == counts
+    _same(one, two)
+    assert sum(loaded) > 0  # some pieces came from the worker, through a file
+    assert list(scratch.iterdir()) == []

@@ -134,6 +134,41 @@ class EncodedMessages:
         return data, self.table.filter(pa.array(mask, type=pa.bool_()))
 
 
+    def spill(self, path: Path) -> SpilledMessages:
+        """Write these rows to ``path`` (CSV bytes, then the table as an Arrow stream).
+
+        A worker hands its encoded rows over this way rather than through the result
+        pipe: a pipe holds 64 KiB, so megabytes of rows would take dozens of round
+        trips, each waiting for the busy writing process to let its reader thread
+        run, and the worker would sit idle meanwhile.
+        """
+        with path.open("wb") as fh:
+            fh.write(self.csv_bytes)
+            with pa.ipc.new_stream(fh, self.table.schema) as stream:
+                stream.write_table(self.table)
+        return SpilledMessages(path, len(self.csv_bytes), self.csv_ends, self.row_counts)
+
+
+@dataclass
+class SpilledMessages:
+    """:class:`EncodedMessages` waiting in a file (see :meth:`EncodedMessages.spill`)."""
+
+    path: Path
+    csv_size: int
+    csv_ends: list[int]
+    row_counts: list[int]
+
+    def __len__(self) -> int:
+        return len(self.row_counts)
+
+    def load(self) -> EncodedMessages:
+        """The rows back, read in one go; the file is removed."""
+        data = self.path.read_bytes()
+        self.path.unlink()
+        table = pa.ipc.open_stream(pa.py_buffer(data)[self.csv_size :]).read_all()
+        return EncodedMessages(data[: self.csv_size], self.csv_ends, self.row_counts, table)
+
+
 # Characters that make ``csv.writer`` (``;`` delimiter, minimal quoting, ``\r\n``
 # line ends) put a field in quotes.
 _NEEDS_QUOTES = '[;"\r\n]'

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cobranca_kit.batch.ledger import Contact, Ledger
-from cobranca_kit.batch.outputs import RunWriter, encode_messages, staging_dir
+from cobranca_kit.batch.outputs import RunWriter, SpilledMessages, encode_messages, staging_dir
 from cobranca_kit.batch.plan import BRT, ChunkPlan, PlannedMessage, Planner, PlanSettings, Skipped, apply_caps
 from cobranca_kit.batch.portfolio import (
     DEFAULT_CHUNK_ROWS,
@@ -99,8 +101,9 @@ def resolve_paths(settings: BatchSettings, config: Config) -> tuple[Path, Path, 
     return regua, library, runs, ledger  # type: ignore[return-value]
 
 
-# Worker-process state: one Planner per process, built once.
+# Worker-process state: one Planner per process, built once; pieces spilled so far.
 _WORKER: Planner | None = None
+_SPILLED = 0
 
 # Rows per task sent to a worker: small enough that the last tasks of a run keep
 # every worker busy (a 100k-row file in 20k-row chunks is 5 tasks for 2 workers),
@@ -118,12 +121,15 @@ def _task_chunk(task: RawChunk | CsvBlock) -> RawChunk:
     return task.chunk() if isinstance(task, CsvBlock) else task
 
 
-def _plan_in_worker(task: RawChunk | CsvBlock) -> ChunkPlan:
+def _plan_in_worker(task: RawChunk | CsvBlock, spill_dir: Path) -> ChunkPlan:
     """Parse (a block of CSV lines), plan and encode the file rows here, so the
-    writing process only applies the caps and copies bytes."""
+    writing process only applies the caps and copies bytes. The rows travel in a
+    file of ``spill_dir`` (:meth:`EncodedMessages.spill`); the rest is small."""
+    global _SPILLED
     assert _WORKER is not None
     plan = _WORKER.plan_chunk(_task_chunk(task))
-    plan.encoded = encode_messages(plan.messages)
+    _SPILLED += 1
+    plan.encoded = encode_messages(plan.messages).spill(spill_dir / f"{os.getpid()}-{_SPILLED}.pedaco")
     for message in plan.messages:
         message.parts = []  # already in ``plan.encoded``; not needed for caps and counts
     return plan
@@ -183,17 +189,18 @@ def _planned_chunks(
             pool = ProcessPoolExecutor(
                 max_workers=workers, initializer=_init_worker, initargs=(plan_settings,)
             )
-            try:
-                yield from in_order(
-                    tasks,
-                    lambda task: pool.submit(_plan_in_worker, task),
-                    lambda task: planner.plan_chunk(_task_chunk(task)),
-                    workers,
-                )
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
-                raise
-            pool.shutdown(wait=True)
+            with tempfile.TemporaryDirectory(prefix="cobranca-kit-pedacos-") as spill:
+                try:
+                    yield from in_order(
+                        tasks,
+                        lambda task: pool.submit(_plan_in_worker, task, Path(spill)),
+                        lambda task: planner.plan_chunk(_task_chunk(task)),
+                        workers,
+                    )
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
+                    raise
+                pool.shutdown(wait=True)
         finally:
             _WORKER = None
 
@@ -336,7 +343,11 @@ def run_batch(
                     ledger.record(
                         [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
                     )
-                encoded = plan.encoded if plan.encoded is not None else encode_messages(plan.messages)
+                encoded = plan.encoded
+                if encoded is None:
+                    encoded = encode_messages(plan.messages)
+                elif isinstance(encoded, SpilledMessages):
+                    encoded = encoded.load()
                 writer.write_encoded(plan.messages, encoded, keep)
                 writer.write_rejected(plan.rejected)
                 writer.write_deferred(deferred)
