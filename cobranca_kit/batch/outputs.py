@@ -133,7 +133,6 @@ class EncodedMessages:
         mask = np.repeat(wanted, self.row_counts)
         return data, self.table.filter(pa.array(mask, type=pa.bool_()))
 
-
     def spill(self, path: Path) -> SpilledMessages:
         """Write these rows to ``path`` (CSV bytes, then the table as an Arrow stream).
 
