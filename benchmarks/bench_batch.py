@@ -140,31 +140,63 @@ def bare(rows: int) -> dict:
     return {"linhas": len(data), "linhas_s": len(data) / seconds, "linhas_cpu_s": len(data) / cpu}
 
 
-def _spin(seconds: float) -> int:
-    """Pure Python work (dict and int operations) for about ``seconds``; returns the loops done."""
-    loops, end = 0, time.perf_counter() + seconds
-    table: dict[int, int] = {}
-    while time.perf_counter() < end:
-        for i in range(2_000):
-            table[i % 500] = i * i % 7
-        loops += 1
-    return loops
+def workload_gain(rows: int, processes: int, pieces: int = 12) -> dict:
+    """How much faster ``processes`` processes plan pieces of this portfolio than one, on
+    this machine now, with no coordination at all: the ceiling for the batch's own gain.
 
-
-def machine_gain(processes: int, seconds: float = 1.5) -> float:
-    """How much faster ``processes`` processes do pure Python work than one, on this machine now.
-
-    The ceiling for the batch's own gain: on a machine whose cores are shared (another
-    engineer's runs, a busy host), it is well under ``processes``.
+    Each process plans the same already-parsed pieces on its own (forked after a
+    warm-up, like the batch's workers); one process alone is timed before and after,
+    the better taken. On a machine whose cores are shared (another engineer's runs,
+    hyperthreads of one core, a busy host) this is well under ``processes``.
     """
-    from multiprocessing import get_context
+    import gc
+    import os
 
-    with get_context("fork").Pool(processes) as pool:
-        before = _spin(seconds)
-        many = sum(pool.map(_spin, [seconds] * processes))
-        after = _spin(seconds)
-    one = max(before, after)  # one process measured on both sides, the better taken
-    return many / one if one else float("nan")
+    from cobranca_kit.batch.pipeline import WORKER_TASK_ROWS, _task_chunk, _worker_tasks
+    from cobranca_kit.batch.plan import BRT, Planner, PlanSettings
+    from cobranca_kit.batch.regua import load_regua
+    from cobranca_kit.config import load_config
+
+    config = load_config(WORK / "cobranca.toml")
+    run_time = dt.datetime.combine(RUN_DATE, dt.time(7), tzinfo=BRT)
+    settings = PlanSettings(
+        run_time,
+        load_regua(WORK / "regua.yaml"),
+        config,
+        WORK / "biblioteca",
+        write_eml=False,
+        write_payloads=False,
+    )
+    planner = Planner(settings)
+    tasks = _worker_tasks(WORK / f"carteira_{rows}.csv", {}, WORKER_TASK_ROWS)
+    chunks = [_task_chunk(task) for _, task in zip(range(pieces + 3), tasks, strict=False)]
+    warm, chunks = chunks[:3], chunks[3:]
+    for chunk in warm:
+        planner.plan_chunk(chunk)
+    gc.freeze()
+
+    def plan_all() -> float:
+        t0 = time.perf_counter()
+        for chunk in chunks:
+            planner.plan_chunk(chunk)
+        return time.perf_counter() - t0
+
+    before = plan_all()
+    pipes = []
+    for _ in range(processes - 1):
+        read, write = os.pipe()
+        if os.fork() == 0:  # a child: plan the same pieces, report the time, leave
+            os.write(write, str(plan_all()).encode())
+            os._exit(0)
+        os.close(write)
+        pipes.append(read)
+    together = [plan_all()]
+    for read in pipes:
+        together.append(float(os.read(read, 64)))
+        os.close(read)
+        os.wait()
+    after = plan_all()
+    return {"ganho": processes * min(before, after) / max(together)}
 
 
 def _child(args: list[str]) -> dict:
@@ -195,12 +227,16 @@ def main() -> None:
     )
     parser.add_argument("--caso", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--puro", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--teto", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.caso:
         print(json.dumps(case(args.caso[0], args.caso[1], args.arquivos)))
         return
     if args.puro:
         print(json.dumps(bare(args.puro)))
+        return
+    if args.teto:
+        print(json.dumps(workload_gain(args.teto[0], args.teto[1])))
         return
 
     _workspace()
@@ -241,7 +277,10 @@ def main() -> None:
             gain = (
                 f"{result['linhas_s'] / single['linhas_s']:>6.2f}" if single and processes > 1 else f"{'':>6}"
             )
-            ceiling = f"{machine_gain(processes):>9.2f}" if processes > 1 else f"{'':>9}"
+            ceiling = f"{'':>9}"
+            if processes > 1:
+                gains = sorted(_child(["--teto", str(rows), str(processes)])["ganho"] for _ in range(3))
+                ceiling = f"{gains[0]:.2f}–{gains[-1]:.2f}"
             spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if processes == 1 and len(ratios) > 1 else ""
             cpu_ratio = (
                 f"{rows / min(r['cpu_lote_s'] for r in runs[1]) / best_ref_cpu:>9.2f}"
@@ -266,8 +305,9 @@ def main() -> None:
     print("        numa máquina carregada, compare-os com o tempo de relógio.")
     print("ganho = linhas/s com N processos (N no total, o principal incluído) dividido pelas")
     print("        linhas/s com 1 processo (mesmo tamanho, melhores rodadas).")
-    print("teto máq. = quanto N processos rendem a mais que 1 num laço Python puro, medido logo depois:")
-    print("        o máximo que a máquina dá agora (abaixo de N se os núcleos estão ocupados).")
+    print("teto máq. = quanto N processos rendem a mais que 1 planejando, cada um por conta própria e sem")
+    print("        coordenação, pedaços desta carteira (3 medidas logo depois: a menor e a maior): o que a")
+    print("        máquina dá agora para este trabalho (abaixo de N se os núcleos são compartilhados).")
     print("razão CPU = a mesma razão com segundos de CPU em vez de relógio (1 processo):")
     print("        menos sensível a uma máquina compartilhada que rouba tempo de processador.")
 

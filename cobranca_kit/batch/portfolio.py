@@ -420,14 +420,17 @@ def _chunk_from_records(reader: Any, layout: CsvLayout, line_offset: int, rows: 
     records: list[list[str]] = []
     errors: dict[int, str] = {}
     width = layout.width
+    add_line, add_record = lines.append, records.append
     for record in reader:
-        if not record or all(not c.strip() for c in record):
-            continue  # blank line: not a row
+        # blank line (no cells, or only whitespace in every cell): not a row; the first
+        # cell (usually the id) settles it for almost every line without a scan
+        if not record or not (record[0].strip() or "".join(record).strip()):
+            continue
         if len(record) != width:
             errors[len(records)] = layout.row(record)["__erro__"]
             record = (record + [""] * width)[:width]
-        lines.append(line_offset + reader.line_num)
-        records.append(record)
+        add_line(line_offset + reader.line_num)
+        add_record(record)
         if len(records) >= rows:
             break
     if not records:
