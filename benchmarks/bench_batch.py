@@ -94,6 +94,7 @@ def case(rows: int, processes: int, files: bool) -> dict:
     return {
         "linhas": rows,
         "processos": processes,
+        "usados": result.summary["processos_usados"],
         "segundos": seconds,
         "linhas_s": rows / seconds,
         "mensagens": result.summary["contagens"]["por_status"]["agendada"],
@@ -206,6 +207,11 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _procs(asked: int, used: int) -> str:
+    """``2``, or ``2→1`` when the run found the portfolio too small for all it was asked."""
+    return str(asked) if used == asked else f"{asked}→{used}"
+
+
 def _rounds_for(rows: int, asked: int | None) -> int:
     if asked:
         return asked
@@ -274,11 +280,10 @@ def main() -> None:
         single = max(runs[1], key=lambda r: r["linhas_s"]) if 1 in runs else None
         for processes in procs:
             result = max(runs[processes], key=lambda r: r["linhas_s"])
-            gain = (
-                f"{result['linhas_s'] / single['linhas_s']:>6.2f}" if single and processes > 1 else f"{'':>6}"
-            )
+            parallel = processes > 1 and result["usados"] > 1
+            gain = f"{result['linhas_s'] / single['linhas_s']:>6.2f}" if single and parallel else f"{'':>6}"
             ceiling = f"{'':>9}"
-            if processes > 1:
+            if parallel:
                 gains = sorted(_child(["--teto", str(rows), str(processes)])["ganho"] for _ in range(3))
                 ceiling = f"{gains[0]:.2f}–{gains[-1]:.2f}"
             spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if processes == 1 and len(ratios) > 1 else ""
@@ -288,7 +293,7 @@ def main() -> None:
                 else f"{'':>9}"
             )
             print(
-                f"{rows:>10,} {processes:>4} {result['segundos']:>9.1f} {result['linhas_s']:>10,.0f} "
+                f"{rows:>10,} {_procs(processes, result['usados']):>4} {result['segundos']:>9.1f} {result['linhas_s']:>10,.0f} "
                 f"{best_ref['linhas_s']:>10,.0f} {result['linhas_s'] / best_ref['linhas_s']:>6.2f} "
                 f"{spread:>11} {result['pico_mb']:>8.0f} {result['pico_trabalhador_mb']:>13.0f} "
                 f"{result['cpu_principal_s']:>12.1f} {result['cpu_trabalhadores_s']:>11.1f} "
@@ -303,6 +308,7 @@ def main() -> None:
     print("faixa = a razão de cada rodada com o laço puro da mesma rodada: o ruído da máquina.")
     print("CPU princ./trab. = segundos de CPU do processo principal e dos processos trabalhadores;")
     print("        numa máquina carregada, compare-os com o tempo de relógio.")
+    print("proc = processos pedidos (2→1: a carteira é pequena demais para o segundo, e o lote usa um só).")
     print("ganho = linhas/s com N processos (N no total, o principal incluído) dividido pelas")
     print("        linhas/s com 1 processo (mesmo tamanho, melhores rodadas).")
     print("teto máq. = quanto N processos rendem a mais que 1 planejando, cada um por conta própria e sem")

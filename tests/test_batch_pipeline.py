@@ -246,7 +246,10 @@ def test_failed_run_leaves_no_complete_looking_folder(ws, monkeypatch: pytest.Mo
         assert ledger.count() == 0 and ("quebrada", "2026-11-24", "falhou") in ledger.runs()
 
 
-def test_two_processes_give_the_same_messages(tmp_path: Path) -> None:
+def test_two_processes_give_the_same_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        pipeline_module, "MIN_ROWS_PER_PROCESS", 1
+    )  # a tiny portfolio, two processes all the same
     results = []
     rows = [row(i, days=(0, 7)[i % 2], email=f"p{i}@b.com.br") for i in range(1, 41)]
     for n in (1, 2):
@@ -263,6 +266,7 @@ def test_small_worker_tasks_with_caps_give_the_same_files(
 ) -> None:
     """Chunks split into worker tasks, messages deferred across task borders: same files as 1 process."""
     monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 3)
+    monkeypatch.setattr(pipeline_module, "MIN_ROWS_PER_PROCESS", 1)
     rows = [row(i, days=(0, 7)[i % 2], email=f"p{i}@b.com.br") for i in range(1, 21)]
     rows += [row(i, days=7, email=f"p{i}@b.com.br") for i in range(1, 21, 4)]  # second debt: capped
     rows += [row(30, last="24/11/2026 07:30"), row(31, cpf="111")]  # contacted today; rejected

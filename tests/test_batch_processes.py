@@ -18,6 +18,12 @@ from cobranca_kit.batch.portfolio import csv_blocks
 FILES = ("mensagens.csv", "adiados.csv", "ignorados.csv", "rejeitados.csv")
 
 
+@pytest.fixture(autouse=True)
+def _every_portfolio_is_worth_the_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These portfolios are tiny: without this, a run would use one process whatever is asked."""
+    monkeypatch.setattr(pipeline_module, "MIN_ROWS_PER_PROCESS", 1)
+
+
 def _rows() -> list[str]:
     rows = [row(i, days=(0, 7, 3)[i % 3], email=f"p{i}@b.com.br") for i in range(1, 40)]
     rows += [row(i, days=7, email=f"p{i}@b.com.br") for i in range(1, 40, 5)]  # second debt: capped
@@ -116,3 +122,48 @@ def test_worker_pieces_travel_in_files_that_are_gone_after_the_run(
     _same(one, two)
     assert sum(loaded) > 0  # some pieces came from the worker, through a file
     assert list(scratch.iterdir()) == []
+
+
+def test_a_small_portfolio_runs_in_fewer_processes_than_asked_with_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _rows()
+    monkeypatch.setattr(pipeline_module, "MIN_ROWS_PER_PROCESS", 20)
+    ws = tmp_path / "poucas"
+    ws.mkdir()
+    cfg = make_workspace(ws)
+    path = write_csv(ws / "carteira.csv", rows)
+    counted = pipeline_module.count_rows(path)
+    assert counted == len(rows)  # header left out, the blank line counted
+    expected = min(3, counted // 20)
+    assert 1 <= expected < 3
+    result = run_batch(
+        BatchSettings(carteira=path, data=RUN_DATE, hora=dt.time(7), processos=3, dry_run=True), cfg
+    )
+    assert result.summary["processos"] == 3 and result.summary["processos_usados"] == expected
+    monkeypatch.setattr(pipeline_module, "MIN_ROWS_PER_PROCESS", 10_000)
+    single = run_batch(
+        BatchSettings(
+            carteira=path, data=RUN_DATE, hora=dt.time(7), processos=3, run_id="outra", dry_run=True
+        ),
+        cfg,
+    )
+    assert single.summary["processos_usados"] == 1
+    for name in FILES:
+        assert (result.folder / name).read_bytes() == (single.folder / name).read_bytes(), name
+
+
+def test_rows_are_counted_cheaply_in_csv_and_parquet(tmp_path: Path) -> None:
+    from cobranca_kit.batch.portfolio import count_rows
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id;nome\r\n1;a\r\n2;b")  # no line break after the last line
+    assert count_rows(path) == 2
+    path.write_bytes(b"id;nome\n1;a\n2;b\n")
+    assert count_rows(path) == 2
+    path.write_bytes(b"id;nome\n")
+    assert count_rows(path) == 0
+    frame = pd.DataFrame({"id": [str(i) for i in range(7)]})
+    frame.to_parquet(tmp_path / "c.parquet", index=False)
+    assert count_rows(tmp_path / "c.parquet") == 7
+    assert count_rows(tmp_path / "c.xlsx") is None

@@ -28,6 +28,7 @@ from cobranca_kit.batch.portfolio import (
     DEFAULT_CHUNK_ROWS,
     CsvBlock,
     RawChunk,
+    count_rows,
     csv_blocks,
     file_sha256,
     read_raw_chunks,
@@ -104,6 +105,22 @@ def resolve_paths(settings: BatchSettings, config: Config) -> tuple[Path, Path, 
 # Worker-process state: one Planner per process, built once; pieces spilled so far.
 _WORKER: Planner | None = None
 _SPILLED = 0
+
+# Rows a portfolio needs per process before another process pays for itself (its
+# start, and the template checks and formatting caches it fills on its own).
+MIN_ROWS_PER_PROCESS = 20_000
+
+
+def processes_for(carteira: Path, requested: int) -> int:
+    """How many of the ``requested`` processes this portfolio is worth: a small one runs
+    in fewer (the files are the same whatever the number)."""
+    if requested <= 1:
+        return 1
+    rows = count_rows(carteira)
+    if rows is None:
+        return requested
+    return max(1, min(requested, rows // MIN_ROWS_PER_PROCESS))
+
 
 # Rows per task sent to a worker: small enough that the last tasks of a run keep
 # every worker busy (a 100k-row file in 20k-row chunks is 5 tasks for 2 workers),
@@ -283,6 +300,7 @@ def run_batch(
         raise BatchError(f"biblioteca de modelos não encontrada: {library_path}")
     if library is not None and settings.processos > 1:
         raise BatchError("uma biblioteca em memória só funciona com processos = 1")
+    processes = processes_for(carteira, settings.processos)
 
     counts: dict[str, Counter[str]] = {
         k: Counter()
@@ -308,7 +326,7 @@ def run_batch(
     bar = _progress_bar(carteira) if progress else None
     try:
         with ledger:
-            for plan in _planned_chunks(settings, plan_settings, settings.processos, library):
+            for plan in _planned_chunks(settings, plan_settings, processes, library):
                 totals["lidas"] += plan.read
                 totals["aceitas"] += plan.accepted
                 totals["rejeitadas"] += len(plan.rejected)
@@ -373,6 +391,7 @@ def run_batch(
                 ledger,
                 empresa.nome,
                 library,
+                processes,
             )
             writer.write_summary(summary)
             if settings.publish:
@@ -482,6 +501,7 @@ def _summary(
     ledger: Ledger,
     credor: str,
     library: Any | None,
+    processes: int,
 ) -> dict[str, Any]:
     read, accepted, rejected = totals["lidas"], totals["aceitas"], totals["rejeitadas"]
     if read != accepted + rejected:
@@ -539,6 +559,7 @@ def _summary(
             "gravado": not settings.dry_run,
         },
         "processos": settings.processos,
+        "processos_usados": processes,
         "duracao_s": {
             "total": round(total_s, 3),
             "escrita": round(write_s, 3),
