@@ -25,14 +25,20 @@ class LazyFuture(Future[int]):
 
 
 class ManualPool:
-    """A pool whose pieces finish only when the test says so (or when waited for)."""
+    """A pool whose pieces finish only when the test says so (or when waited for).
 
-    def __init__(self, done_on_submit: bool = False) -> None:
+    Pieces start at once (they cannot be taken back) unless ``started`` is False.
+    """
+
+    def __init__(self, done_on_submit: bool = False, started: bool = True) -> None:
         self.futures: list[tuple[int, LazyFuture]] = []
         self.done_on_submit = done_on_submit
+        self.started = started
 
     def submit(self, task: int) -> Future[int]:
         future = LazyFuture(task * 10)
+        if self.started:
+            future.set_running_or_notify_cancel()
         if self.done_on_submit:
             future.set_result(task * 10)
         self.futures.append((task, future))
@@ -81,8 +87,8 @@ def test_this_process_plans_while_the_oldest_piece_is_not_back() -> None:
 
 def test_nothing_is_planned_here_when_the_pool_is_always_ready() -> None:
     pool = ManualPool(done_on_submit=True)
-    got = list(in_order(range(30), pool.submit, lambda t: pytest.fail("planned here"), 2, first=-10))
-    assert got == [-10, *(t * 10 for t in range(30))]
+    got = list(in_order(range(30), pool.submit, lambda t: pytest.fail("planned here"), 2))
+    assert got == [t * 10 for t in range(30)]
 
 
 def test_finished_pieces_waiting_their_turn_do_not_keep_the_worker_idle() -> None:
@@ -128,6 +134,29 @@ def test_results_held_back_are_bounded(held: int) -> None:
     assert got == [t * 10 for t in range(100)]
     assert max(outstanding) == held
     assert any(f.waited for _, f in pool.futures)  # it did wait once the bound was reached
+
+
+def test_at_the_end_this_process_takes_back_the_pieces_the_pool_has_not_started() -> None:
+    pool = ManualPool(started=False)  # a pool that never gets round to its queue
+    here: list[int] = []
+
+    def run_here(task: int) -> int:
+        here.append(task)
+        return task * 10
+
+    got = list(in_order(range(20), pool.submit, run_here, 2))
+    assert got == [t * 10 for t in range(20)]
+    assert sorted(here) == list(range(20))  # every piece, taken back from the queue or never sent
+    taken_back = [t for t, f in pool.futures if f.cancelled()]
+    assert taken_back and not any(f.waited for _, f in pool.futures)
+
+
+def test_a_started_piece_is_waited_for_not_taken_back() -> None:
+    pool = ManualPool()
+    got = list(in_order(range(5), pool.submit, lambda t: t * 10, 1))
+    assert got == [t * 10 for t in range(5)]
+    assert not any(f.cancelled() for _, f in pool.futures)
+    assert any(f.waited for _, f in pool.futures)
 
 
 def test_a_failure_here_or_in_a_worker_reaches_the_caller() -> None:

@@ -31,30 +31,37 @@ class _Ready(Generic[R]):
     value: R
 
 
+@dataclass
+class _InPool(Generic[T, R]):
+    """A task handed to the pool, kept so this process can take it back before it starts."""
+
+    future: Future[R]
+    task: T
+
+
 def in_order(
     tasks: Iterable[T],
     submit: Callable[[T], Future[R]],
     run_here: Callable[[T], R],
     workers: int,
     *,
-    first: R | None = None,
     held: int | None = None,
 ) -> Iterator[R]:
     """Yield the result of every task, in the order of ``tasks``.
 
     Tasks go to the pool through ``submit`` while it has fewer than
     ``QUEUED_PER_WORKER`` per worker; when the oldest result is not done, the
-    next task runs here (``run_here``) instead of waiting. ``first`` is a result
-    already computed for a task before these (yielded first, once the pool has
-    work). At most ``held`` results (done or not) are kept waiting, which bounds
-    memory when this process is faster than the pool.
+    next task runs here (``run_here``) instead of waiting. When there is no next
+    task (the end of the file, or ``held`` results already waiting), this process
+    takes back the latest task the pool has not started (``Future.cancel``) and
+    runs it, so the last pieces are not left to one worker while the others wait.
+    At most ``held`` results (done or not) are kept waiting, which bounds memory
+    when this process is faster than the pool.
     """
     source = iter(tasks)
     queued_max = max(1, workers) * QUEUED_PER_WORKER
     held_max = held if held is not None else queued_max + 2 * QUEUED_PER_WORKER
-    pending: deque[Future[R] | _Ready[R]] = deque()
-    if first is not None:
-        pending.append(_Ready(first))
+    pending: deque[_InPool[T, R] | _Ready[R]] = deque()
     exhausted = False
 
     def take() -> tuple[bool, T | None]:
@@ -64,24 +71,36 @@ def in_order(
         exhausted = True
         return False, None
 
+    def take_back() -> bool:
+        """Run here the latest task the pool has not started; False when there is none."""
+        for i in range(len(pending) - 1, -1, -1):
+            item = pending[i]
+            if isinstance(item, _InPool) and item.future.cancel():
+                pending[i] = _Ready(run_here(item.task))
+                return True
+        return False
+
     while True:
-        # Futures still queued or running; finished ones wait their turn without holding a worker.
-        in_pool = sum(1 for item in pending if isinstance(item, Future) and not item.done())
+        # Tasks still queued or running; finished ones wait their turn without holding a worker.
+        in_pool = sum(1 for item in pending if isinstance(item, _InPool) and not item.future.done())
         while not exhausted and in_pool < queued_max and len(pending) < held_max:
             got, task = take()
             if got:
-                pending.append(submit(task))  # type: ignore[arg-type]
+                pending.append(_InPool(submit(task), task))  # type: ignore[arg-type]
                 in_pool += 1
         if not pending:
             return
         head = pending[0]
-        if isinstance(head, Future) and not head.done() and not exhausted and len(pending) < held_max:
-            got, task = take()
-            if got:
-                pending.append(_Ready(run_here(task)))  # type: ignore[arg-type]
-            continue
+        if isinstance(head, _InPool) and not head.future.done():
+            if not exhausted and len(pending) < held_max:
+                got, task = take()
+                if got:
+                    pending.append(_Ready(run_here(task)))  # type: ignore[arg-type]
+                continue
+            if take_back():
+                continue
         pending.popleft()
         if isinstance(head, _Ready):
             yield head.value
         else:
-            yield head.result()
+            yield head.future.result()
