@@ -25,12 +25,14 @@ import datetime as dt
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
 WORK = ROOT / ".bench" / "batch"
 RUN_DATE = dt.date(2026, 11, 24)  # a Tuesday: every state has a send window
 BARE_ROWS = 20_000
@@ -212,6 +214,10 @@ def _procs(asked: int, used: int) -> str:
     return str(asked) if used == asked else f"{asked}→{used}"
 
 
+def _range(values: list[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}" if len(values) > 1 else ""
+
+
 def _rounds_for(rows: int, asked: int | None) -> int:
     if asked:
         return asked
@@ -245,14 +251,16 @@ def main() -> None:
         print(json.dumps(workload_gain(args.teto[0], args.teto[1])))
         return
 
+    from cobranca_kit.batch.verdicts import VERDICTS_FILE
+
     _workspace()
     sizes = [int(s) for s in args.linhas.split(",") if s.strip()]
     if args.com_1m:
         sizes.append(1_000_000)
     print(
-        f"{'linhas':>10} {'proc':>4} {'tempo s':>9} {'linhas/s':>10} {'puro/s':>10} {'razão':>6} "
-        f"{'faixa':>11} {'pico MB':>8} {'pico trab. MB':>13} {'CPU princ. s':>12} {'CPU trab. s':>11} "
-        f"{'ganho':>6} {'teto máq.':>9} {'razão CPU':>9}"
+        f"{'linhas':>10} {'proc':>4} {'tempo s':>8} {'linhas/s':>9} {'puro/s':>8} {'razão':>6} "
+        f"{'faixa':>10} {'pico MB':>7} {'pico trab.':>10} {'CPU princ.':>10} {'CPU trab.':>9} "
+        f"{'ganho':>6} {'faixa':>10} {'teto máq.':>10} {'razão CPU':>9}"
     )
     for rows in sizes:
         _portfolio(rows)
@@ -262,55 +270,67 @@ def main() -> None:
             else ([1, 2] if rows <= 10_000 else [1])
         )
         extra = ["--arquivos"] if args.arquivos else []
-        # Rounds interleave the bare loop and every process count, so a slow spell of a
-        # shared machine hits them alike; the fastest run of each is the one reported.
+        # Rounds interleave the bare loop and every process count; ratios and gains are
+        # taken within a round (a slow spell of a shared machine then hits both sides)
+        # and their median reported, with their range. The first round starts without
+        # kept verdicts (see ``batch/verdicts.py``), as a workspace's first run does.
+        (WORK / ".cache" / VERDICTS_FILE).unlink(missing_ok=True)
         references: list[dict] = []
         runs: dict[int, list[dict]] = {n: [] for n in procs}
-        ratios: list[float] = []
         for _ in range(_rounds_for(rows, args.rodadas)):
-            reference = _child(["--puro", str(rows)])
-            references.append(reference)
+            references.append(_child(["--puro", str(rows)]))
             for processes in procs:
-                result = _child(["--caso", str(rows), str(processes), *extra])
-                runs[processes].append(result)
-                if processes == 1:
-                    ratios.append(result["linhas_s"] / reference["linhas_s"])
+                runs[processes].append(_child(["--caso", str(rows), str(processes), *extra]))
         best_ref = max(references, key=lambda r: r["linhas_s"])
         best_ref_cpu = max(r["linhas_cpu_s"] for r in references)
-        single = max(runs[1], key=lambda r: r["linhas_s"]) if 1 in runs else None
         for processes in procs:
             result = max(runs[processes], key=lambda r: r["linhas_s"])
-            parallel = processes > 1 and result["usados"] > 1
-            gain = f"{result['linhas_s'] / single['linhas_s']:>6.2f}" if single and parallel else f"{'':>6}"
-            ceiling = f"{'':>9}"
+            ratios = [
+                r["linhas_s"] / ref["linhas_s"] for r, ref in zip(runs[processes], references, strict=True)
+            ]
+            parallel = processes > 1 and result["usados"] > 1 and 1 in runs
+            gains = (
+                [r["linhas_s"] / one["linhas_s"] for r, one in zip(runs[processes], runs[1], strict=True)]
+                if parallel
+                else []
+            )
+            ceiling = ""
             if parallel:
-                gains = sorted(_child(["--teto", str(rows), str(processes)])["ganho"] for _ in range(3))
-                ceiling = f"{gains[0]:.2f}–{gains[-1]:.2f}"
-            spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if processes == 1 and len(ratios) > 1 else ""
+                machine = sorted(_child(["--teto", str(rows), str(processes)])["ganho"] for _ in range(3))
+                ceiling = _range(machine)
             cpu_ratio = (
                 f"{rows / min(r['cpu_lote_s'] for r in runs[1]) / best_ref_cpu:>9.2f}"
                 if processes == 1
                 else f"{'':>9}"
             )
+            gain = f"{statistics.median(gains):>6.2f}" if gains else f"{'':>6}"
             print(
-                f"{rows:>10,} {_procs(processes, result['usados']):>4} {result['segundos']:>9.1f} {result['linhas_s']:>10,.0f} "
-                f"{best_ref['linhas_s']:>10,.0f} {result['linhas_s'] / best_ref['linhas_s']:>6.2f} "
-                f"{spread:>11} {result['pico_mb']:>8.0f} {result['pico_trabalhador_mb']:>13.0f} "
-                f"{result['cpu_principal_s']:>12.1f} {result['cpu_trabalhadores_s']:>11.1f} "
-                f"{gain} {ceiling} {cpu_ratio}",
+                f"{rows:>10,} {_procs(processes, result['usados']):>4} {result['segundos']:>8.1f} "
+                f"{result['linhas_s']:>9,.0f} {best_ref['linhas_s']:>8,.0f} {statistics.median(ratios):>6.2f} "
+                f"{_range(ratios):>10} {result['pico_mb']:>7.0f} {result['pico_trabalhador_mb']:>10.0f} "
+                f"{result['cpu_principal_s']:>10.1f} {result['cpu_trabalhadores_s']:>9.1f} "
+                f"{gain} {_range(gains):>10} {ceiling:>10} {cpu_ratio}",
+                flush=True,
+            )
+        if len(runs[procs[0]]) > 1:
+            first = runs[procs[0]][0]
+            print(
+                f"{'':>10} primeira rodada ({procs[0]} proc., sem veredictos guardados): "
+                f"{first['segundos']:.1f} s, {first['linhas_s']:,.0f} linhas/s",
                 flush=True,
             )
     print(
         "razão = linhas/s do lote completo (ler, validar, planejar, montar, verificar, gravar CSV e Parquet)"
     )
     print("        dividido pelas linhas/s do laço puro que só monta o mesmo modelo para as mesmas linhas;")
-    print("        a melhor rodada de cada um (as rodadas alternam laço puro, 1 e N processos).")
-    print("faixa = a razão de cada rodada com o laço puro da mesma rodada: o ruído da máquina.")
+    print("        em cada rodada (que alterna laço puro, 1 e N processos); a mediana das rodadas.")
+    print("faixa = a menor e a maior razão (ou ganho) entre as rodadas: o ruído da máquina.")
+    print("tempo s, linhas/s, puro/s = a rodada mais rápida de cada um.")
     print("CPU princ./trab. = segundos de CPU do processo principal e dos processos trabalhadores;")
     print("        numa máquina carregada, compare-os com o tempo de relógio.")
     print("proc = processos pedidos (2→1: a carteira é pequena demais para o segundo, e o lote usa um só).")
     print("ganho = linhas/s com N processos (N no total, o principal incluído) dividido pelas")
-    print("        linhas/s com 1 processo (mesmo tamanho, melhores rodadas).")
+    print("        linhas/s com 1 processo na mesma rodada; a mediana das rodadas.")
     print("teto máq. = quanto N processos rendem a mais que 1 planejando, cada um por conta própria e sem")
     print("        coordenação, pedaços desta carteira (3 medidas logo depois: a menor e a maior): o que a")
     print("        máquina dá agora para este trabalho (abaixo de N se os núcleos são compartilhados).")

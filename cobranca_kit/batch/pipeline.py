@@ -196,6 +196,7 @@ def _planned_chunks(
                 plan = planner.plan_chunk(chunk)
                 freeze()  # after the first chunk: the caches are full
                 yield plan
+            planner.resolver.verdicts.save()
             return
         tasks = _worker_tasks(Path(settings.carteira), settings.colunas, settings.chunk_rows)
         _WORKER = planner = Planner(plan_settings)
@@ -218,6 +219,7 @@ def _planned_chunks(
                     pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
                     raise
                 pool.shutdown(wait=True)
+            planner.resolver.verdicts.save()  # this process's new verdicts (a worker's are computed again)
         finally:
             _WORKER = None
 

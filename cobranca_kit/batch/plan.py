@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from cobranca_kit.batch.fastvalidate import validate_rows
 from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection
 from cobranca_kit.batch.regua import Regua, ResolvedStep, Step
+from cobranca_kit.batch.verdicts import VERDICTS_FILE, VerdictStore, template_key
 from cobranca_kit.config import Config
 from cobranca_kit.errors import CobrancaKitError
 from cobranca_kit.formatting import primeiro_nome
@@ -201,9 +202,10 @@ class TemplateChoice:
 class TemplateResolver:
     """Finds the approved template for a (objeção, tom, canal, estágio) and caches verdicts."""
 
-    def __init__(self, library: Any, config: Config) -> None:
+    def __init__(self, library: Any, config: Config, verdicts: VerdictStore | None = None) -> None:
         self.library = library
         self.config = config
+        self.verdicts = verdicts if verdicts is not None else VerdictStore(None)
         self._by_key: dict[tuple[Any, ...], TemplateChoice | str] = {}
         self._profiled: bool | None = None
         self._data_verdicts: dict[tuple[Any, ...], str] = {}
@@ -269,14 +271,18 @@ class TemplateResolver:
             payment_methods=list(template.meta.pagamentos),
             template=True,
         )
-        report = check(template.script, template.channel, context)
-        blocked = None
-        if report.blocks:
-            rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
-            blocked = f"modelo {template.ref} reprovado na verificação de conformidade ({rules})"
+        key = template_key(template, "modelo", context.stage, context.objection, context.payment_methods)
+        blocked = self.verdicts.get(key)
+        if blocked is None:
+            report = check(template.script, template.channel, context)
+            blocked = ""
+            if report.blocks:
+                rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
+                blocked = f"modelo {template.ref} reprovado na verificação de conformidade ({rules})"
+            self.verdicts.put(key, blocked)
         used = {name for name, _ in compiled.fields}
         recheck = tuple(f for f in RECHECK_FIELDS if f in used)
-        return TemplateChoice(template, compiled, blocked, context, recheck)
+        return TemplateChoice(template, compiled, blocked or None, context, recheck)
 
     def data_verdict(
         self, choice: TemplateChoice, parts: list[tuple[str, str]], values: tuple[Any, ...]
@@ -288,15 +294,31 @@ class TemplateResolver:
         key = (choice.ref, values)
         verdict = self._data_verdicts.get(key)
         if verdict is None:
-            context = choice.context.model_copy(update={"template": False})
-            report = check(
-                script_from_parts(choice.template.channel, parts), choice.template.channel, context
+            context = choice.context
+            kept = template_key(
+                choice.template,
+                "dados",
+                context.stage,
+                context.objection,
+                context.payment_methods,
+                list(choice.recheck),
+                list(values),
             )
-            verdict = ""
-            if report.blocks:
-                rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
-                fields = ", ".join(choice.recheck)
-                verdict = f"com os dados desta linha ({fields}) a mensagem fere regras bloqueantes ({rules})"
+            verdict = self.verdicts.get(kept)
+            if verdict is None:
+                report = check(
+                    script_from_parts(choice.template.channel, parts),
+                    choice.template.channel,
+                    context.model_copy(update={"template": False}),
+                )
+                verdict = ""
+                if report.blocks:
+                    rules = ", ".join(sorted({f.rule_id for f in report.blocks}))
+                    fields = ", ".join(choice.recheck)
+                    verdict = (
+                        f"com os dados desta linha ({fields}) a mensagem fere regras bloqueantes ({rules})"
+                    )
+                self.verdicts.put(kept, verdict)
             self._data_verdicts[key] = verdict
         return verdict
 
@@ -322,7 +344,7 @@ class Planner:
         self.run_time = settings.run_time
         self.run_date = settings.run_time.date()
         self.library = library if library is not None else Library(settings.library_path)
-        self.resolver = TemplateResolver(self.library, self.config)
+        self.resolver = TemplateResolver(self.library, self.config, VerdictStore(_verdicts_path(self.config)))
         self._data_verdicts = self.resolver._data_verdicts  # read directly on the hot path
         self.empresa = self.config.require_empresa().model_dump()
         self._slots: dict[tuple[str, int], dt.datetime] = {}
@@ -337,7 +359,8 @@ class Planner:
 
     def warm_up(self) -> None:
         """Load now what every piece needs whatever its rows: the compliance rules and
-        their RE2 set, each state's first send slot (its holiday calendar), and pandas,
+        their RE2 set (unless verdicts kept from earlier runs will answer most checks),
+        each state's first send slot (its holiday calendar), and pandas,
         which pyarrow imports at its first conversion of a list. Called before worker
         processes fork, so they inherit all of it; what depends on the rows (template
         verdicts, formatted values) is still computed where a row first needs it.
@@ -345,7 +368,8 @@ class Planner:
         from cobranca_kit.compliance import load_rules
         from cobranca_kit.config import UFS
 
-        load_rules().prepare()
+        if not len(self.resolver.verdicts):  # else most checks are answered by the kept verdicts
+            load_rules().prepare()
         import pandas  # noqa: F401
 
         for uf in UFS:
@@ -566,6 +590,14 @@ class Planner:
             "atendente": {"nome": None},
             "protocolo": f"{self._protocol_prefix}{debtor.line:07d}",
         }
+
+
+def _verdicts_path(config: Config) -> Path | None:
+    """``<cache>/veredictos.json``, or None when the config has no cache folder."""
+    try:
+        return config.path("cache") / VERDICTS_FILE
+    except CobrancaKitError:
+        return None
 
 
 def _lookup_path(data: dict[str, Any], path: tuple[str, ...]) -> Any:

@@ -84,7 +84,11 @@ def register(app: typer.Typer) -> None:
             False, "--dry-run", "--simulacao", help="Planeja sem gravar o registro de contatos."
         ),
         processos: int = typer.Option(
-            1, "--processos", min=1, max=64, help="Processos no total (o principal também planeja); carteiras pequenas usam menos."
+            1,
+            "--processos",
+            min=1,
+            max=64,
+            help="Processos no total (o principal também planeja); carteiras pequenas usam menos.",
         ),
         sem_caderno: bool = typer.Option(
             False, "--sem-caderno", help="Roda sem o caderno (sem papermill, sem HTML): mais rápido."
