@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import resource
 import shutil
@@ -281,13 +282,15 @@ def main() -> None:
             references.append(_child(["--puro", str(rows)]))
             for processes in procs:
                 runs[processes].append(_child(["--caso", str(rows), str(processes), *extra]))
+        references.append(_child(["--puro", str(rows)]))  # closes the last round
+        # A round's reference: the bare loop just before and just after it (a long run
+        # may meet a slower or faster spell than a bare loop of a few seconds did).
+        around = [(a["linhas_s"] + b["linhas_s"]) / 2 for a, b in itertools.pairwise(references)]
         best_ref = max(references, key=lambda r: r["linhas_s"])
         best_ref_cpu = max(r["linhas_cpu_s"] for r in references)
         for processes in procs:
             result = max(runs[processes], key=lambda r: r["linhas_s"])
-            ratios = [
-                r["linhas_s"] / ref["linhas_s"] for r, ref in zip(runs[processes], references, strict=True)
-            ]
+            ratios = [r["linhas_s"] / ref for r, ref in zip(runs[processes], around, strict=True)]
             parallel = processes > 1 and result["usados"] > 1 and 1 in runs
             gains = (
                 [r["linhas_s"] / one["linhas_s"] for r, one in zip(runs[processes], runs[1], strict=True)]
@@ -323,7 +326,7 @@ def main() -> None:
         "razão = linhas/s do lote completo (ler, validar, planejar, montar, verificar, gravar CSV e Parquet)"
     )
     print("        dividido pelas linhas/s do laço puro que só monta o mesmo modelo para as mesmas linhas;")
-    print("        em cada rodada (que alterna laço puro, 1 e N processos); a mediana das rodadas.")
+    print("        em cada rodada (laço puro antes e depois dela, a média dos dois); a mediana das rodadas.")
     print("faixa = a menor e a maior razão (ou ganho) entre as rodadas: o ruído da máquina.")
     print("tempo s, linhas/s, puro/s = a rodada mais rápida de cada um.")
     print("CPU princ./trab. = segundos de CPU do processo principal e dos processos trabalhadores;")
