@@ -89,6 +89,26 @@ def make_workspace(
     return load_config(tmp / "cobranca.toml")
 
 
+def use_description_template(tmp: Path) -> None:
+    """Replace the approved WhatsApp template of the due-date step by one that prints the
+    free-text ``divida.descricao`` (which is checked once per distinct value)."""
+    library = Library(tmp / "biblioteca")
+    text = (
+        "Olá, {{ cliente.primeiro_nome }}! Aqui é da {{ empresa.nome }}, CNPJ {{ empresa.cnpj }}, "
+        "{{ empresa.endereco }}. Consta em aberto: {{ divida.descricao }}, {{ divida.valor | moeda }}. "
+        "Pague pelo link oficial {{ pagamento.link }}."
+    )
+    ref = library.save(
+        WhatsAppScript(mensagens=[text]),
+        TemplateMeta(
+            id="com-descricao", objecao="nenhuma", tom="amigavel", canal="whatsapp", estagio="vencimento"
+        ),
+    )
+    for old in library.list(canal="whatsapp", estagio="vencimento", status="aprovado"):
+        library.archive(old.id, old.version)
+    library.approve(ref.id, ref.version, "teste")
+
+
 HEADER = (
     "id;nome;cpf_cnpj;telefone;email;uf;valor;vencimento;link_pagamento;objecao;nao_contatar;ultimos_contatos;"
     "descricao"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from batch_helpers import RUN_DATE, make_workspace, row, write_csv
+from batch_helpers import RUN_DATE, make_workspace, row, use_description_template, write_csv
 
 import cobranca_kit.compliance as compliance
 from cobranca_kit.batch import pipeline as pipeline_module
@@ -311,23 +311,7 @@ def test_bad_settings_are_clear_errors(ws) -> None:
 
 def test_free_text_data_is_checked_once_per_distinct_value(ws, monkeypatch: pytest.MonkeyPatch) -> None:
     folder, cfg = ws
-    library = Library(folder / "biblioteca")
-    text = (
-        "Olá, {{ cliente.primeiro_nome }}! Aqui é da {{ empresa.nome }}, CNPJ {{ empresa.cnpj }}, "
-        "{{ empresa.endereco }}. Consta em aberto: {{ divida.descricao }}, {{ divida.valor | moeda }}. "
-        "Pague pelo link oficial {{ pagamento.link }}."
-    )
-    from cobranca_kit.script import WhatsAppScript
-
-    ref = library.save(
-        WhatsAppScript(mensagens=[text]),
-        TemplateMeta(
-            id="com-descricao", objecao="nenhuma", tom="amigavel", canal="whatsapp", estagio="vencimento"
-        ),
-    )
-    for old in library.list(canal="whatsapp", estagio="vencimento", status="aprovado"):
-        library.archive(old.id, old.version)
-    library.approve(ref.id, ref.version, "teste")
+    use_description_template(folder)
     calls: list[bool] = []
     real = compliance.check
 

@@ -8,37 +8,22 @@ import json
 from pathlib import Path
 
 import pytest
-from batch_helpers import RUN_DATE, make_workspace, row, write_csv
+from batch_helpers import RUN_DATE, make_workspace, row, use_description_template, write_csv
 
 import cobranca_kit.compliance as compliance
 from cobranca_kit.batch import verdicts as verdicts_module
 from cobranca_kit.batch.pipeline import BatchSettings, run_batch
 from cobranca_kit.batch.verdicts import VERDICTS_FILE, VerdictStore, template_key
-from cobranca_kit.library import Library, TemplateMeta
-from cobranca_kit.script import WhatsAppScript
+from cobranca_kit.library import Library
 
 FILES = ("mensagens.csv", "ignorados.csv", "rejeitados.csv", "adiados.csv")
 COERCIVE = "mensalidade escolar, se não pagar vamos bloquear as provas do seu filho"
 
 
 def _workspace(tmp: Path):
-    """The test workspace plus a WhatsApp template that prints the free-text description."""
+    """The test workspace, its due-date WhatsApp template printing the free-text description."""
     cfg = make_workspace(tmp)
-    library = Library(tmp / "biblioteca")
-    text = (
-        "Olá, {{ cliente.primeiro_nome }}! Aqui é da {{ empresa.nome }}, CNPJ {{ empresa.cnpj }}, "
-        "{{ empresa.endereco }}. Consta em aberto: {{ divida.descricao }}, {{ divida.valor | moeda }}. "
-        "Pague pelo link oficial {{ pagamento.link }}."
-    )
-    ref = library.save(
-        WhatsAppScript(mensagens=[text]),
-        TemplateMeta(
-            id="com-descricao", objecao="nenhuma", tom="amigavel", canal="whatsapp", estagio="vencimento"
-        ),
-    )
-    for old in library.list(canal="whatsapp", estagio="vencimento", status="aprovado"):
-        library.archive(old.id, old.version)
-    library.approve(ref.id, ref.version, "teste")
+    use_description_template(tmp)
     return cfg
 
 
