@@ -178,8 +178,8 @@ def _planned_chunks(
 ) -> Iterator[ChunkPlan]:
     """Plan chunks in order, in this process alone or with ``processes - 1`` workers.
 
-    With workers, this process first loads what no row decides (compliance rules
-    and their RE2 set, holiday calendars: :meth:`Planner.warm_up`), and workers
+    With workers, this process first loads what no row decides (holiday calendars,
+    the compliance rules unless kept verdicts answer: :meth:`Planner.warm_up`), and workers
     started by fork inherit it instead of each paying for it. What rows decide
     (which templates get checked, which values get formatted) is computed in
     the process that meets it, side by side rather than before the fork.

@@ -271,7 +271,7 @@ class TemplateResolver:
             payment_methods=list(template.meta.pagamentos),
             template=True,
         )
-        key = template_key(template, "modelo", context.stage, context.objection, context.payment_methods)
+        key = _kept_key(template, context, "modelo")
         blocked = self.verdicts.get(key)
         if blocked is None:
             report = check(template.script, template.channel, context)
@@ -294,22 +294,13 @@ class TemplateResolver:
         key = (choice.ref, values)
         verdict = self._data_verdicts.get(key)
         if verdict is None:
-            context = choice.context
-            kept = template_key(
-                choice.template,
-                "dados",
-                context.stage,
-                context.objection,
-                context.payment_methods,
-                list(choice.recheck),
-                list(values),
-            )
+            kept = _kept_key(choice.template, choice.context, "dados", list(choice.recheck), list(values))
             verdict = self.verdicts.get(kept)
             if verdict is None:
                 report = check(
                     script_from_parts(choice.template.channel, parts),
                     choice.template.channel,
-                    context.model_copy(update={"template": False}),
+                    choice.context.model_copy(update={"template": False}),
                 )
                 verdict = ""
                 if report.blocks:
@@ -590,6 +581,11 @@ class Planner:
             "atendente": {"nome": None},
             "protocolo": f"{self._protocol_prefix}{debtor.line:07d}",
         }
+
+
+def _kept_key(template: Any, context: Any, kind: str, *extra: Any) -> str:
+    """The key of a kept verdict: the template version's content and the check context."""
+    return template_key(template, kind, context.stage, context.objection, context.payment_methods, *extra)
 
 
 def _verdicts_path(config: Config) -> Path | None:
