@@ -167,3 +167,45 @@ def test_rows_are_counted_cheaply_in_csv_and_parquet(tmp_path: Path) -> None:
     frame.to_parquet(tmp_path / "c.parquet", index=False)
     assert count_rows(tmp_path / "c.parquet") == 7
     assert count_rows(tmp_path / "c.xlsx") is None
+
+
+@pytest.mark.parametrize("where", ["trabalhador", "principal"])
+def test_a_piece_failing_in_any_process_fails_the_run_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The error reaches the caller, no run folder looks complete, no spilled piece is left.
+
+    Every piece planned in the failing process raises. The worker always gets the
+    first pieces; for the writing process to plan one, the worker is made slow.
+    """
+    import os
+    import time
+
+    from cobranca_kit.batch.plan import Planner
+
+    monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 4)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(pipeline_module.tempfile, "tempdir", str(scratch))
+    main_pid = os.getpid()
+    original = Planner.plan_chunk
+
+    def failing(self: Planner, chunk):  # type: ignore[no-untyped-def]
+        here = "principal" if os.getpid() == main_pid else "trabalhador"
+        if here == where:
+            raise RuntimeError(f"falha ao planejar no processo {here}")
+        if here == "trabalhador":
+            time.sleep(0.3)
+        return original(self, chunk)
+
+    monkeypatch.setattr(Planner, "plan_chunk", failing)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    cfg = make_workspace(ws)
+    path = write_csv(ws / "carteira.csv", _rows())
+    settings = BatchSettings(carteira=path, data=RUN_DATE, hora=dt.time(7), processos=2, run_id="falha")
+    with pytest.raises(RuntimeError, match=f"processo {where}"):
+        run_batch(settings, cfg)
+    assert not (ws / "runs" / "falha").exists()
+    assert (ws / "runs" / "falha.falhou").is_dir()
+    assert list(scratch.iterdir()) == []
