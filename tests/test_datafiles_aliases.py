@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from cobranca_kit.batch.regua import load_regua
 from cobranca_kit.cli.main import app
-from cobranca_kit.datafiles import load_yaml
-MAX_YAML_ITEMS = 100_000
+from cobranca_kit.datafiles import MAX_YAML_ITEMS, load_yaml
 from cobranca_kit.errors import DataFileError
 from cobranca_kit.library import Library, TemplateMeta
 from cobranca_kit.script import SmsScript
@@ -28,7 +27,11 @@ def test_alias_bomb_is_refused_with_file_and_reason(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as info:
         load_regua(path)
     message = str(info.value)
-    assert "regua.yaml" in message and "apelidos" in message and f"{MAX_YAML_ITEMS:,}".replace(",", ".") in message
+    assert (
+        "regua.yaml" in message
+        and "apelidos" in message
+        and f"{MAX_YAML_ITEMS:,}".replace(",", ".") in message
+    )
 
 
 def test_self_referencing_alias_is_refused(tmp_path: Path) -> None:
@@ -47,7 +50,9 @@ def test_small_anchors_still_load(tmp_path: Path) -> None:
 def test_alias_bomb_in_the_library_is_a_problem_not_a_hang(tmp_path: Path) -> None:
     lib = Library(tmp_path)
     meta = TemplateMeta(objecao="nenhuma", tom="amigavel", canal="sms", estagio="atraso_curto")
-    texto = "{{ empresa.nome }}: fatura de {{ divida.valor | moeda }} em aberto. Pague em {{ pagamento.link }}"
+    texto = (
+        "{{ empresa.nome }}: fatura de {{ divida.valor | moeda }} em aberto. Pague em {{ pagamento.link }}"
+    )
     ref = lib.save(SmsScript(texto=texto), meta)
     v2 = yaml.safe_load((tmp_path / ref.id / "v1.yaml").read_text("utf-8"))
     v2["version"] = 2
