@@ -102,7 +102,9 @@ def test_runaway_row_is_set_aside_with_its_reason_and_the_run_goes_on(tmp_path: 
     cfg = make_workspace(tmp_path, channels=("sms",))
     library = Library(tmp_path / "biblioteca")
     text = (
-        "{{ empresa.nome }}: {{ divida.descricao }}" + NESTED + ", {{ divida.valor | moeda }}, "
+        "{{ empresa.nome }}: consta em aberto {{ divida.descricao }}"
+        + NESTED
+        + ", {{ divida.valor | moeda }}, "
         "venc. {{ divida.vencimento | data }}. Pague em {{ pagamento.link }}"
     )
     # the sample description is short: the template passes save and approval
