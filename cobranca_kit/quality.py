@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 #: The JSON shape asked of the model, per channel (mirrors ``cobranca_kit.script``).
@@ -58,6 +59,8 @@ PROMPT_EXAMPLES: dict[str, dict[str, Any]] = {
 
 #: Fewest real words (two letters or more, outside placeholders) a whole script needs.
 MIN_WORDS = 5
+#: A script of this many distinct words or fewer, each repeated, is filler ("texto texto texto...").
+MAX_DISTINCT_FILLER = 3
 #: Below this share of common pt-BR words (texts of ``LANGUAGE_MIN_WORDS`` words or more) a text is not Portuguese.
 MIN_PT_SHARE = 0.15
 LANGUAGE_MIN_WORDS = 6
@@ -68,163 +71,27 @@ _WORD = re.compile(r"[^\W\d_]+")
 _ELLIPSIS = re.compile(r"(?:^|(?<=[\s" + MARK + r"]))(?:\.{3,}|…)(?=[\s,;:!?" + MARK + r"]|$)")
 
 
+@lru_cache(maxsize=65536)
 def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(_fold(w) for w in words.split())
+
+
 # Common function words (accents folded). English words that are also Portuguese
 # ("a", "no", "as", "do", "me") are left out of the English list.
-PT_WORDS = frozenset(
-    _fold(w)
-    for w in [
-        "a",
-        "o",
-        "as",
-        "os",
-        "um",
-        "uma",
-        "uns",
-        "umas",
-        "de",
-        "do",
-        "da",
-        "dos",
-        "das",
-        "em",
-        "no",
-        "na",
-        "nos",
-        "nas",
-        "num",
-        "numa",
-        "por",
-        "pelo",
-        "pela",
-        "pelos",
-        "pelas",
-        "para",
-        "pra",
-        "com",
-        "sem",
-        "sobre",
-        "ate",
-        "apos",
-        "e",
-        "ou",
-        "mas",
-        "que",
-        "se",
-        "nao",
-        "ja",
-        "tambem",
-        "so",
-        "muito",
-        "mais",
-        "menos",
-        "como",
-        "quando",
-        "onde",
-        "qual",
-        "seu",
-        "sua",
-        "seus",
-        "suas",
-        "voce",
-        "voces",
-        "nos",
-        "nosso",
-        "nossa",
-        "nossos",
-        "nossas",
-        "meu",
-        "minha",
-        "este",
-        "esta",
-        "estes",
-        "estas",
-        "isso",
-        "isto",
-        "esse",
-        "essa",
-        "aqui",
-        "e",
-        "esta",
-        "estao",
-        "sao",
-        "foi",
-        "ser",
-        "ter",
-        "tem",
-        "ha",
-        "pode",
-        "podemos",
-        "posso",
-        "vamos",
-        "hoje",
-        "agora",
-        "ainda",
-        "ola",
-        "oi",
-        "bom",
-        "boa",
-        "dia",
-        "tarde",
-        "noite",
-        "obrigado",
-        "obrigada",
-        "favor",
-        "caso",
-        "ao",
-        "aos",
-        "lhe",
-        "sobre",
-        "entre",
-    ]
+PT_WORDS = _word_set(
+    """a o as os um uma uns umas de do da dos das em no na nos nas num numa por pelo pela pelos
+    pelas para pra com sem sobre ate apos e ou mas que se nao ja tambem so muito mais menos como quando
+    onde qual seu sua seus suas voce voces nos nosso nossa nossos nossas meu minha este esta estes estas
+    isso isto esse essa aqui e esta estao sao foi ser ter tem ha pode podemos posso vamos hoje agora
+    ainda ola oi bom boa dia tarde noite obrigado obrigada favor caso ao aos lhe entre"""
 )
-EN_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "you",
-        "your",
-        "to",
-        "of",
-        "is",
-        "are",
-        "was",
-        "for",
-        "this",
-        "that",
-        "with",
-        "we",
-        "our",
-        "us",
-        "please",
-        "on",
-        "at",
-        "by",
-        "from",
-        "be",
-        "have",
-        "has",
-        "it",
-        "its",
-        "an",
-        "if",
-        "can",
-        "will",
-        "would",
-        "should",
-        "thank",
-        "thanks",
-        "hello",
-        "hi",
-        "dear",
-        "payment",
-        "due",
-        "amount",
-        "here",
-    ]
+EN_WORDS = _word_set(
+    """the and you your to of is are was for this that with we our us please on at by from be have
+    has it its an if can will would should thank thanks hello hi dear payment due amount here"""
 )
 
 _MONTHS = "janeiro|fevereiro|março|marco|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro"
@@ -250,51 +117,16 @@ _LITERALS: dict[str, re.Pattern[str]] = {
     ),
     "link de fora": re.compile(r"https?://|\bwww\.", re.I),
 }
+_DIGIT = re.compile(r"\d")
+_MAIL_HINT = re.compile(r"@|arroba|\bat\b")
 _GREETING = re.compile(
     r"(?i:\b(?:oi|olá|ola|bom dia|boa tarde|boa noite|prezad[oa]|car[oa]|querid[oa])),?\s+"
     r"(?:(?i:sr|sra|srta|dr|dra)\.?\s+|(?i:senhor|senhora|dona|seu)\s+)?([A-ZÀ-Ý][a-zà-ÿ]{2,})"
 )
-_NOT_NAMES = frozenset(
-    _fold(w)
-    for w in [
-        "cliente",
-        "clientes",
-        "consumidor",
-        "consumidora",
-        "tudo",
-        "como",
-        "aqui",
-        "somos",
-        "equipe",
-        "time",
-        "estamos",
-        "esperamos",
-        "passando",
-        "hoje",
-        "gostariamos",
-        "gostaria",
-        "espero",
-        "senhor",
-        "senhora",
-        "voce",
-        "obrigado",
-        "obrigada",
-        "tudo",
-        "bem",
-        "sua",
-        "seu",
-        "este",
-        "esta",
-        "estou",
-        "meu",
-        "minha",
-        "nosso",
-        "nossa",
-        "prezado",
-        "prezada",
-        "cara",
-        "caro",
-    ]
+_NOT_NAMES = _word_set(
+    """cliente clientes consumidor consumidora tudo como aqui somos equipe time estamos esperamos
+    passando hoje gostariamos gostaria espero senhor senhora voce obrigado obrigada bem sua seu
+    este esta estou meu minha nosso nossa prezado prezada cara caro"""
 )
 
 
@@ -348,7 +180,8 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-def _example_texts(channel: str) -> set[str]:
+@lru_cache(maxsize=16)
+def _example_texts(channel: str) -> frozenset[str]:
     example = PROMPT_EXAMPLES.get(channel, {})
     texts: list[str] = []
     for key, value in example.items():
@@ -359,7 +192,7 @@ def _example_texts(channel: str) -> set[str]:
         else:
             texts += [v["fala"] if isinstance(v, dict) else v for v in value]
     # a part that is only a placeholder ("{{ pagamento.pix_copia_e_cola }}") is a legitimate message
-    return {_normal(t) for t in texts if _words(strip_tags(t)) or "..." in t}
+    return frozenset(_normal(t) for t in texts if _words(strip_tags(t)) or "..." in t)
 
 
 def _copy_problems(channel: str, parts: list[tuple[str, str]]) -> list[QualityProblem]:
@@ -379,9 +212,11 @@ def _copy_problems(channel: str, parts: list[tuple[str, str]]) -> list[QualityPr
     ]
 
 
-def _filler_problems(parts: list[tuple[str, str]], plain: list[tuple[str, str]]) -> list[QualityProblem]:
+def _filler_problems(
+    parts: list[tuple[str, str]], plain: list[tuple[str, str]], part_words: list[list[str]]
+) -> list[QualityProblem]:
     out = []
-    for (name, text), (_, bare) in zip(parts, plain, strict=True):
+    for (name, text), (_, bare), found in zip(parts, plain, part_words, strict=True):
         ellipsis = _ELLIPSIS.search(bare)
         if ellipsis:
             out.append(
@@ -393,7 +228,7 @@ def _filler_problems(parts: list[tuple[str, str]], plain: list[tuple[str, str]])
                     "Troque as reticências pelo texto que o cliente vai ler.",
                 )
             )
-        elif not _words(bare) and MARK not in bare:
+        elif not found and MARK not in bare:
             out.append(
                 QualityProblem(
                     "enchimento",
@@ -403,7 +238,7 @@ def _filler_problems(parts: list[tuple[str, str]], plain: list[tuple[str, str]])
                     "Escreva o texto da parte ou remova-a.",
                 )
             )
-    words = [w for _, bare in plain for w in _words(bare) if len(w) >= 2]
+    words = [w for found in part_words for w in found if len(w) >= 2]
     if len(words) < MIN_WORDS:
         out.append(
             QualityProblem(
@@ -414,21 +249,21 @@ def _filler_problems(parts: list[tuple[str, str]], plain: list[tuple[str, str]])
                 "Escreva uma mensagem completa: quem fala, o motivo e como resolver.",
             )
         )
-    elif len(words) >= 12 and len({_fold(w) for w in words}) < 0.25 * len(words):
+    elif len(words) >= 2 * MAX_DISTINCT_FILLER and len({_fold(w) for w in words}) <= MAX_DISTINCT_FILLER:
         out.append(
             QualityProblem(
                 "enchimento",
                 None,
                 " ".join(words[:8]),
-                "o roteiro repete as mesmas poucas palavras: parece texto de enchimento.",
+                f"o roteiro repete sempre as mesmas {MAX_DISTINCT_FILLER} palavras ou menos: é texto de enchimento.",
                 "Escreva frases reais para o cliente.",
             )
         )
     return out
 
 
-def _language_problems(plain: list[tuple[str, str]]) -> list[QualityProblem]:
-    words = [_fold(w) for _, bare in plain for w in _words(bare)]
+def _language_problems(part_words: list[list[str]]) -> list[QualityProblem]:
+    words = [_fold(w) for found in part_words for w in found]
     if len(words) < LANGUAGE_MIN_WORDS:
         return []
     pt = sum(w in PT_WORDS for w in words)
@@ -450,8 +285,16 @@ def _language_problems(plain: list[tuple[str, str]]) -> list[QualityProblem]:
 def _literal_problems(plain: list[tuple[str, str]]) -> list[QualityProblem]:
     out = []
     for name, bare in plain:
-        found = [(what, m.group(0)) for what, p in PERSONAL_PATTERNS.items() if (m := p.search(bare))]
-        found += [(what, m.group(0)) for what, p in _LITERALS.items() if (m := p.search(bare))]
+        # cheap necessary conditions first: most templates have few digits, no "@" and no link
+        low = bare.lower()
+        digits = _DIGIT.search(bare) is not None
+        patterns = [(w, p) for w, p in PERSONAL_PATTERNS.items() if digits or w == "e-mail"]
+        patterns += [(w, p) for w, p in _LITERALS.items() if digits or w == "link de fora"]
+        if not _MAIL_HINT.search(low):
+            patterns = [(w, p) for w, p in patterns if w != "e-mail"]
+        if "http" not in low and "www." not in low:
+            patterns = [(w, p) for w, p in patterns if w != "link de fora"]
+        found = [(what, m.group(0)) for what, p in patterns if (m := p.search(bare))]
         for m in _GREETING.finditer(bare):
             if _fold(m.group(1)) not in _NOT_NAMES:
                 found.append(("nome depois da saudação", m.group(0)))
@@ -478,4 +321,7 @@ def quality_problems(channel: str, parts: list[tuple[str, str]]) -> list[Quality
     copies = _copy_problems(channel, parts)
     if copies:
         return copies
-    return _filler_problems(parts, plain) + _language_problems(plain) + _literal_problems(plain)
+    part_words = [_words(bare) for _, bare in plain]
+    return (
+        _filler_problems(parts, plain, part_words) + _language_problems(part_words) + _literal_problems(plain)
+    )

@@ -441,6 +441,10 @@ def render_compiled(
             raise RenderError(
                 f"{location(compiled.ref, name, row)}: erro ao montar a mensagem: {exc}"
             ) from exc
+        except Exception as exc:  # a bad row is set aside with its reason, never aborts a batch
+            raise RenderError(
+                f"{location(compiled.ref, name, row)}: erro inesperado ao montar a mensagem: {exc!r}"
+            ) from exc
     return out
 
 
