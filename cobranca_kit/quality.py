@@ -9,8 +9,9 @@ A template is refused when it is
   one word repeated;
 * not Portuguese: few common pt-BR function words, or more English ones;
 * carrying literal personal data where a placeholder belongs: CPF/CNPJ, phone,
-  e-mail (also spelled out), a name after a greeting, an amount, a date or an
-  outside link.
+  e-mail (also spelled out), a name after a greeting, an amount, a date, an
+  outside link, or any example value of the placeholder schema (``data/fields.yaml``,
+  e.g. "Mariana"): the suggestion names the schema's placeholder for each kind.
 
 Everything runs on the template source with its ``{{ }}``/``{% %}`` tags replaced by
 a marker character, so placeholders never count as words or as personal data.
@@ -24,6 +25,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from cobranca_kit.fields import get_fields
 
 #: The JSON shape asked of the model, per channel (mirrors ``cobranca_kit.script``).
 #: ``prompts/rascunho.j2`` prints it; a draft that only copies it is refused.
@@ -128,6 +131,36 @@ _NOT_NAMES = _word_set(
     passando hoje gostariamos gostaria espero senhor senhora voce obrigado obrigada bem sua seu
     este esta estou meu minha nosso nossa prezado prezada cara caro"""
 )
+
+
+# Which schema placeholders replace each kind of literal (only names present in the schema are shown).
+_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "CPF ou CNPJ": ("cliente.documento_mascarado", "empresa.cnpj"),
+    "telefone": ("empresa.atendimento",),
+    "e-mail": ("empresa.atendimento",),
+    "valor em reais": ("divida.valor | moeda", "acordo.valor_parcela | moeda"),
+    "data": ("divida.vencimento | data", "acordo.validade | data"),
+    "link de fora": ("pagamento.link",),
+    "nome depois da saudação": ("cliente.primeiro_nome",),
+}
+
+
+@lru_cache(maxsize=1)
+def _schema_examples() -> tuple[tuple[str, str], ...]:
+    """``(example value, field)`` of the schema's textual examples (fictitious sample data)."""
+    out = []
+    for spec in get_fields().campos:
+        value = spec.exemplo
+        if isinstance(value, str) and len(value) >= 5 and _WORD.search(value):
+            out.append((value, spec.nome))
+    return tuple(out)
+
+
+def _placeholders_for(what: str, field: str | None = None) -> str:
+    names = set(get_fields().names())
+    wanted = (field,) if field else _KIND_FIELDS.get(what, ())
+    shown = [f"{{{{ {n} }}}}" for n in wanted if n.split(" |")[0] in names]
+    return " ou ".join(shown) or "as variáveis do esquema (cobranca-kit catalogo)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,12 +327,17 @@ def _literal_problems(plain: list[tuple[str, str]]) -> list[QualityProblem]:
             patterns = [(w, p) for w, p in patterns if w != "e-mail"]
         if "http" not in low and "www." not in low:
             patterns = [(w, p) for w, p in patterns if w != "link de fora"]
-        found = [(what, m.group(0)) for what, p in patterns if (m := p.search(bare))]
+        found: list[tuple[str, str, str | None]] = [
+            (what, m.group(0), None) for what, p in patterns if (m := p.search(bare))
+        ]
         for m in _GREETING.finditer(bare):
             if _fold(m.group(1)) not in _NOT_NAMES:
-                found.append(("nome depois da saudação", m.group(0)))
+                found.append(("nome depois da saudação", m.group(0), None))
                 break
-        for what, match in found:
+        for value, field in _schema_examples():
+            if value in bare:
+                found.append((f"o valor de exemplo de {{{{ {field} }}}}", value, field))
+        for what, match, field in found:
             excerpt = match.replace(MARK, "{{…}}").strip()
             out.append(
                 QualityProblem(
@@ -308,8 +346,7 @@ def _literal_problems(plain: list[tuple[str, str]]) -> list[QualityProblem]:
                     excerpt,
                     f"o modelo traz {what} escrito por extenso («{excerpt}»); dados do cliente, da "
                     "dívida e do pagamento entram por variáveis, nunca fixos no texto.",
-                    "Use as variáveis do esquema, por exemplo {{ cliente.primeiro_nome }}, "
-                    "{{ divida.valor | moeda }}, {{ divida.vencimento | data }} ou {{ pagamento.link }}.",
+                    f"Use {_placeholders_for(what, field)}.",
                 )
             )
     return out

@@ -86,6 +86,21 @@ def test_literal_personal_data_is_refused(literal: str) -> None:
     assert "variáveis" in problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("literal", "placeholder"),
+    [
+        ("Aqui é da Conecta Fibra Telecom Ltda. ", "{{ empresa.nome }}"),  # example value of the schema
+        ("Referente a FAT-2026-118734. ", "{{ divida.numero_documento }}"),
+        ("CPF 529.982.247-25. ", "{{ cliente.documento_mascarado }}"),
+        ("Olá, Maria! ", "{{ cliente.primeiro_nome }}"),
+        ("Valor: R$ 389,90. ", "{{ divida.valor | moeda }}"),
+    ],
+)
+def test_suggestion_names_the_schema_placeholder(literal: str, placeholder: str) -> None:
+    problems = quality_problems("sms", _sms(literal + GOOD_SMS))
+    assert any(placeholder in p.suggestion for p in problems), problems
+
+
 def test_every_offline_draft_passes_the_quality_check() -> None:
     drafter = OfflineDrafter()
     combos = itertools.product(CAT.ids("objecoes"), CAT.ids("tons"), CAT.ids("canais"), CAT.ids("estagios"))
