@@ -124,3 +124,15 @@ def test_runaway_row_is_set_aside_with_its_reason_and_the_run_goes_on(tmp_path: 
     set_aside = _read(result.folder / "ignorados.csv") + _read(result.folder / "rejeitados.csv")
     reasons = [r["motivo"] for r in set_aside if r.get("devedor_id") == "D1" or r.get("linha") == "2"]
     assert reasons and "laços" in reasons[0] and "lacos@v1" in reasons[0]
+
+
+def test_unexpected_error_in_a_render_becomes_a_render_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cobranca_kit.library.render import TEXT_ENV
+
+    def broken(value: object) -> str:
+        raise RuntimeError("falha imprevista")
+
+    monkeypatch.setitem(TEXT_ENV.filters, "moeda", broken)
+    source = OPENING + "{{ divida.valor | moeda }} (teste de erro imprevisto)"
+    with pytest.raises(RenderError, match=r"linha 7: erro inesperado.*falha imprevista"):
+        render(_template(source), sample_debtor(), row=7)
