@@ -116,7 +116,9 @@ PERSONAL_PATTERNS: dict[str, re.Pattern[str]] = {
 _LITERALS: dict[str, re.Pattern[str]] = {
     "valor em reais": re.compile(r"R\$\s?\d|(?<![\d,.])\d{1,3}(?:\.\d{3})*,\d{2}\s*reais\b", re.I),
     "data": re.compile(
-        rf"(?<![\d/])\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![\d/])|\b\d{{1,2}} de (?:{_MONTHS})\b", re.I
+        rf"(?<![\d/])(?!24/7(?![\d/]))\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![\d/])"  # "24/7" is not a date
+        rf"|\b\d{{1,2}} de (?:{_MONTHS})\b",
+        re.I,
     ),
     "link de fora": re.compile(r"https?://|\bwww\.", re.I),
 }

@@ -101,6 +101,19 @@ def test_suggestion_names_the_schema_placeholder(literal: str, placeholder: str)
     assert any(placeholder in p.suggestion for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nosso atendimento funciona 24/7 pelo {{ empresa.atendimento }}. ",
+        "Bom dia, tudo bem? Prezado cliente, ",
+        "Aguardamos seu retorno… ",
+        "Você pode parcelar em até 12 vezes. ",
+    ],
+)
+def test_ordinary_wording_is_not_taken_for_personal_data(text: str) -> None:
+    assert quality_problems("sms", _sms(text + GOOD_SMS)) == []
+
+
 def test_every_offline_draft_passes_the_quality_check() -> None:
     drafter = OfflineDrafter()
     combos = itertools.product(CAT.ids("objecoes"), CAT.ids("tons"), CAT.ids("canais"), CAT.ids("estagios"))
