@@ -34,7 +34,10 @@ def _meta(canal: str = "sms") -> TemplateMeta:
     [
         ("{{ 'a' * 10**7 }}", "caracteres"),
         ("{{ cliente.nome * 100000 }}", "caracteres"),
-        ("{{ 'a' | center(999999999) }}", "999999999"),
+        ("{{ 'a' | truncate(999999999) }}", "999999999"),
+        ("{{ 'a' | center(999999999) }}", "'center'"),
+        ("{{ (cliente.nome * 800) | join('x' * 20000) }}", "'join'"),
+        ("{% filter indent(20000) %}{{ cliente.nome }}{% endfilter %}", "'indent'"),
         ("{{ '{:>999999999}'.format('a') }}", "format"),
         ("{{ '%0999999999d' % 1 }}", "'%'"),
         ("{{ 10 ** 1000000 }}", "potência"),

@@ -156,6 +156,11 @@ def _counted(eval_ctx: nodes.EvalContext, iterable: Iterable[Any]) -> Iterator[A
         yield item
 
 
+#: Jinja's own filters a template may use (plus the pt-BR ones of ``cobranca_kit.formatting``).
+SAFE_BUILTIN_FILTERS = (
+    "upper", "lower", "title", "capitalize", "trim", "default", "d", "replace", "round", "int", "float",
+    "string", "length", "count", "first", "last", "truncate", "wordcount", "abs", "e", "escape", "striptags",
+)  # fmt: skip
 _LOOP_FILTER = "_laco_limitado"
 # Methods a template may call on a value; everything else (``format``, ``join``, ``ljust``,
 # ``zfill``...) can reach Python internals or build huge texts.
@@ -239,10 +244,10 @@ def _make_environment(*, autoescape: bool, loader: jinja2.BaseLoader | None = No
     # cycler, joiner, lipsum, namespace, range, dict: nothing a message needs, and
     # each is a known stepping stone towards Python internals.
     env.globals.clear()
-    # ``format`` is printf: a width like "%0999999999d" allocates before anything can check it.
-    env.filters.pop("format", None)
-    for name, func in list(env.filters.items()):
-        env.filters[name] = _guarded_filter(func)
+    # Only the builtin filters a message needs, each bounded: ``join``, ``indent``, ``center``,
+    # ``format``, ``wordwrap``... can build huge texts before anything could check them.
+    builtin = env.filters
+    env.filters = {name: _guarded_filter(builtin[name]) for name in SAFE_BUILTIN_FILTERS}
     env.filters[_LOOP_FILTER] = _counted
     env.filters.update({name: _memoized(func) for name, func in FILTERS.items()})
     return env
@@ -322,6 +327,15 @@ def _bound_loops(tree: nodes.Template) -> nodes.Template:
             raise RenderError(
                 f"linha {found.lineno}: '{label}' não é permitido em modelos de mensagem; use só "
                 "variáveis do esquema, filtros, {% if %} e {% for %}."
+            )
+    for used in tree.find_all((nodes.Filter, nodes.FilterBlock)):
+        name = used.name if isinstance(used, nodes.Filter) else used.filter.name
+        if name not in TEXT_ENV.filters:
+            allowed = ", ".join(sorted(n for n in TEXT_ENV.filters if not n.startswith("_")))
+            raise RenderError(
+                f"linha {used.lineno}: o filtro '{name}' não existe ou não é permitido em modelos de "
+                "mensagem (outros filtros podem expor recursos internos do Python ou gerar textos enormes). "
+                f"Filtros disponíveis: {allowed}."
             )
     for loop in tree.find_all(nodes.For):
         if loop.recursive:
