@@ -251,3 +251,31 @@ def test_json_dump_of_a_draft_carries_the_mode(llm_server: ScriptedLLMServer, tm
     drafter = _drafter(llm_server, tmp_path, saida_estruturada="json_object")
     result = draft_checked(REQUEST, drafter, config=drafter.config)
     assert json.loads(json.dumps(result.to_dict()))["mode"] == "json_object"
+
+
+def test_cli_reports_the_mode_and_refuses_an_example_copy(
+    llm_server: ScriptedLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cobranca_kit.cli.main import app
+
+    llm_server.default = draft_reply(EXAMPLE_COPY)
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.base_url)
+    toml = tmp_path / "cobranca.toml"
+    toml.write_text('[llm]\ntimeout_s = 2\nmodelo = "modelo-cli"\ncache = false\n', encoding="utf-8")
+    args = [
+        "rascunhar",
+        "--objecao",
+        "esqueci",
+        "--tom",
+        "amigavel",
+        "--canal",
+        "sms",
+        "--estagio",
+        "atraso_curto",
+    ]
+    result = CliRunner().invoke(app, [*args, "--rodadas", "1", "--arquivo", str(toml)])
+    assert result.exit_code == 1, result.output
+    assert "saída estruturada usada: json_schema" in result.stdout
+    assert "REPROVADO" in result.stdout and "exemplo de formato" in result.stdout
