@@ -101,6 +101,46 @@ def _find_id(data: Any, loc: Sequence[int | str]) -> str | None:
 FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: Most items a YAML file may hold once its anchors and aliases (``&a`` / ``*a``) are expanded.
+MAX_YAML_ITEMS = 100_000
+
+
+def check_aliases(text: str, data: Any, path: str | Path) -> Any:
+    """Refuse a YAML "alias bomb": aliases share one object when loaded, so loading is cheap,
+    but validating or copying walks every alias and grows exponentially. ``data`` is returned."""
+    if "&" not in text or "*" not in text:
+        return data  # no anchor or no alias: nothing is shared
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise DataFileError(path, "um apelido YAML (*) aponta para o próprio bloco que o contém")
+        open_nodes.add(key)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        total = 1 + sum(size(value) for _, value in items)
+        open_nodes.discard(key)
+        sizes[key] = total
+        if total > MAX_YAML_ITEMS:
+            raise DataFileError(
+                path,
+                f"as âncoras e apelidos YAML (&/*) do arquivo se expandem em mais de {MAX_YAML_ITEMS:,} "
+                "itens; escreva os valores por extenso".replace(",", "."),
+            )
+        return total
+
+    try:
+        size(data)
+    except RecursionError as exc:
+        raise DataFileError(path, "o arquivo tem blocos aninhados fundo demais") from exc
+    return data
+
+
 def load_yaml(path: str | Path) -> Any:
     """Read a YAML file, reporting syntax errors with line and column."""
     path = Path(path)
@@ -111,11 +151,13 @@ def load_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError as exc:
         raise DataFileError(path, "o arquivo não está em UTF-8") from exc
     try:
-        return yaml.load(text, Loader=FAST_YAML_LOADER)  # a safe loader (libyaml when available)
+        data = yaml.load(text, Loader=FAST_YAML_LOADER)  # a safe loader (libyaml when available)
     except yaml.YAMLError:
         pass  # read again by the pure-Python loader, whose errors name line and column
+    else:
+        return check_aliases(text, data, path)
     try:
-        return yaml.safe_load(text)
+        return check_aliases(text, yaml.safe_load(text), path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"linha {mark.line + 1}, coluna {mark.column + 1}" if mark else None

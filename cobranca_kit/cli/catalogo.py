@@ -38,3 +38,10 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(arquivo)
         typer.echo(f"arquivo: {cfg.source or '(nenhum; valores padrão)'}")
         typer.echo(json.dumps(cfg.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        if cfg.empresa is None:
+            typer.echo(
+                "aviso: falta a seção [empresa] (nome, cnpj, endereco, atendimento). Sem ela o lote não "
+                "roda, e toda mensagem precisa identificar o credor "
+                "(CDC art. 42-A).",
+                err=True,
+            )

@@ -34,6 +34,8 @@ def _print_text(results: list[CheckedDraft]) -> None:
             f"\n=== Variante {draft.variant + 1} (semente {draft.seed}): {_verdict(draft)} "
             f"após {rounds} rodada(s) · tokens: {draft.usage.get('total_tokens', 0)}"
         )
+        if draft.mode:
+            typer.echo(f"saída estruturada usada: {draft.mode}")
         if draft.error:
             typer.echo(f"erro: {draft.error}")
         if draft.script is not None:

@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cobranca_kit.compliance import CheckContext, Report, check
+from cobranca_kit.compliance import CheckContext, Finding, Report, check
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.drafting.base import Drafter, DraftResult, Revision, Usage, add_usage, empty_usage
 from cobranca_kit.drafting.openai_backend import EndpointError
 from cobranca_kit.drafting.request import DraftRequest
 from cobranca_kit.drafting.select import get_drafter
 from cobranca_kit.errors import CobrancaKitError, DraftError
+from cobranca_kit.quality import quality_problems
 from cobranca_kit.script import SCRIPT_TYPES, Script
 
 
@@ -35,6 +36,8 @@ class RoundRecord:
     passed: bool = False
     cached: bool = False
     error: str | None = None
+    #: Structured-output mode the backend actually used (json_schema, json_object, texto).
+    mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class RoundRecord:
             "passed": self.passed,
             "cached": self.cached,
             "error": self.error,
+            "mode": self.mode,
         }
 
     @classmethod
@@ -70,6 +74,8 @@ class CheckedDraft:
     usage: Usage
     #: "endpoint" when the server could not be used, "output" when its answer was unusable.
     error_kind: str | None = None
+    #: Structured-output mode of the last answered round (None offline).
+    mode: str | None = None
 
     @property
     def findings(self) -> list[Any]:
@@ -83,6 +89,7 @@ class CheckedDraft:
             "passed": self.passed,
             "error": self.error,
             "error_kind": self.error_kind,
+            "mode": self.mode,
             "backend": self.backend,
             "model": self.model,
             "prompt_version": self.prompt_version,
@@ -111,6 +118,7 @@ class CheckedDraft:
             passed=data["passed"],
             error=data.get("error"),
             error_kind=data.get("error_kind"),
+            mode=data.get("mode"),
             backend=data["backend"],
             model=data["model"],
             prompt_version=data["prompt_version"],
@@ -129,7 +137,14 @@ def check_context(request: DraftRequest) -> CheckContext:
 
 
 def check_script(script: Script, request: DraftRequest) -> Report:
-    return check(script, request.canal, check_context(request))
+    """The compliance report plus the quality problems (copy of the prompt example, filler,
+    not Portuguese, literal personal data) as blocking findings."""
+    report = check(script, request.canal, check_context(request))
+    problems = quality_problems(script.channel, script.parts())
+    if not problems:
+        return report
+    findings = [Finding(**p.to_finding()) for p in problems]
+    return report.model_copy(update={"passed": False, "findings": findings + report.findings})
 
 
 def _needs_revision(report: Report, revise_warnings: bool) -> bool:
@@ -187,6 +202,7 @@ class _Loop:
                 latency_s=result.latency_s,
                 passed=self.report.passed,
                 cached=result.cached,
+                mode=result.mode,
             )
         )
         return not _needs_revision(self.report, self.revise_warnings)
@@ -203,6 +219,7 @@ class _Loop:
             passed=passed,
             error=self.error,
             error_kind=self.error_kind,
+            mode=next((r.mode for r in reversed(self.rounds) if r.mode), None),
             backend=self.drafter.name,
             model=self.drafter.model,
             prompt_version=self.drafter.prompt_version,

@@ -18,6 +18,7 @@ import re
 import time
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 from openai import AsyncOpenAI, OpenAI
@@ -35,6 +36,17 @@ from cobranca_kit.script import SCRIPT_TYPES, CallScript, CallStep, Script
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_KEY = "sem-chave"  # local servers want some key; never a real one
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
+# Structured-output mode that worked per endpoint (base URL), shared by every drafter of the
+# process: in ``auto`` a server that rejected json_schema is not asked with it again.
+_LEARNED_MODES: dict[str, str] = {}
+
+
+def is_local(base_url: str) -> bool:
+    """True for a server on this machine (llama.cpp, Ollama, vLLM on localhost)."""
+    return (urlsplit(base_url).hostname or "") in LOCAL_HOSTS
+
+
 MODES = ("json_schema", "json_object", "texto")
 _FENCE_RE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -138,11 +150,16 @@ class OpenAIDrafter:
             key = LOCAL_KEY
         self._key = key
         self.timeout_s = llm.timeout_s
-        self.retries = llm.tentativas
+        # A local server that timed out is busy generating: asking again only queues a second
+        # generation behind the first. No retries there unless [llm] tentativas says so.
+        explicit = "tentativas" in llm.model_fields_set
+        self.retries = llm.tentativas if explicit or not is_local(self.base_url) else 0
         self.temperature = llm.temperatura
         self.max_tokens = llm.max_tokens
         self.setting = llm.saida_estruturada
-        self.mode = "json_schema" if self.setting == "auto" else self.setting
+        self.mode = (
+            _LEARNED_MODES.get(self.base_url, "json_schema") if self.setting == "auto" else self.setting
+        )
         self.prompts = prompts or PromptSet.load(self.config)
         use_cache = llm.cache if cache is None else cache
         self.cache = (
@@ -319,6 +336,7 @@ class OpenAIDrafter:
         # A server that rejected json_schema once will reject it again: remember the mode that worked.
         if self.setting == "auto" and MODES.index(mode) > MODES.index(self.mode):
             self.mode = mode
+            _LEARNED_MODES[self.base_url] = mode
 
     def _kwargs(self, request: DraftRequest, messages: list[dict[str, str]], variant: int) -> dict[str, Any]:
         return {

@@ -24,40 +24,13 @@ from cobranca_kit.config import Config, load_config
 from cobranca_kit.drafting.request import DraftRequest
 from cobranca_kit.errors import DataFileError
 from cobranca_kit.fields import get_fields
+from cobranca_kit.quality import PROMPT_EXAMPLES
 from cobranca_kit.script import CALL_STEP_KINDS
 
 PROMPT_FILES = ("sistema.j2", "rascunho.j2", "revisao.j2")
 
-# The JSON shape asked of the model, per channel (mirrors cobranca_kit.script).
-_EXAMPLES: dict[str, dict[str, Any]] = {
-    "whatsapp": {
-        "channel": "whatsapp",
-        "mensagens": [
-            "Oi, {{ cliente.primeiro_nome }}! ...",
-            "... {{ divida.valor | moeda }} ... {{ divida.vencimento | data }} ...",
-            "{{ pagamento.pix_copia_e_cola }}",
-        ],
-    },
-    "sms": {"channel": "sms", "texto": "{{ cliente.primeiro_nome }}, ... {{ pagamento.link }} ..."},
-    "email": {
-        "channel": "email",
-        "assunto": "...",
-        "corpo": "Olá, {{ cliente.primeiro_nome }}.\n\n...",
-        "assinatura": "{{ empresa.nome }}\nCNPJ {{ empresa.cnpj }}\n{{ empresa.endereco }}\n...",
-    },
-    "telefone": {
-        "channel": "telefone",
-        "passos": [
-            {"etapa": "abertura", "fala": "..."},
-            {"etapa": "identificacao", "fala": "..."},
-            {"etapa": "confirmacao_titular", "fala": "..."},
-            {"etapa": "situacao", "fala": "..."},
-            {"etapa": "opcoes", "fala": "..."},
-            {"etapa": "objecao", "fala": "..."},
-            {"etapa": "encerramento", "fala": "..."},
-        ],
-    },
-}
+# The JSON shape asked of the model, per channel (one home: the quality check refuses copies of it).
+_EXAMPLES = PROMPT_EXAMPLES
 
 
 def prompts_dir(config: Config | None = None) -> Path:

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cobranca_kit.catalog import CanalId, EstagioId, ObjecaoId, PerfilId, TomId, check_catalog_id, get_catalog
-
-# Personal data that must never reach a prompt through the free-text instructions.
-_PERSONAL_PATTERNS = {
-    "CPF ou CNPJ": re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b|\b\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2}\b"),
-    "e-mail": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
-    "telefone": re.compile(r"\(?\b\d{2}\)?\s?9?\d{4}-?\d{4}\b"),
-}
+from cobranca_kit.quality import personal_data
 
 
 class DraftRequest(BaseModel):
@@ -39,12 +32,13 @@ class DraftRequest(BaseModel):
     @field_validator("instrucoes")
     @classmethod
     def _no_personal_data(cls, value: str) -> str:
-        for what, pattern in _PERSONAL_PATTERNS.items():
-            if pattern.search(value):
-                raise ValueError(
-                    f"as instruções parecem conter {what}; não coloque dados pessoais: use as variáveis "
-                    "do esquema (por exemplo {{ cliente.nome }}) e descreva o caso em termos gerais"
-                )
+        # Personal data must never reach a prompt (patterns shared with the template quality check).
+        found = personal_data(value)
+        if found:
+            raise ValueError(
+                f"as instruções parecem conter {found[0][0]}; não coloque dados pessoais: use as variáveis "
+                "do esquema (por exemplo {{ cliente.nome }}) e descreva o caso em termos gerais"
+            )
         return value
 
     @field_validator("pagamentos", mode="before")

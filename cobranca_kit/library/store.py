@@ -32,7 +32,7 @@ import yaml
 from filelock import FileLock, Timeout
 
 from cobranca_kit.config import Config, load_config
-from cobranca_kit.datafiles import FAST_YAML_LOADER, load_yaml, validate
+from cobranca_kit.datafiles import FAST_YAML_LOADER, check_aliases, load_yaml, validate
 from cobranca_kit.errors import CobrancaKitError, LibraryError
 from cobranca_kit.library.models import STATUSES, Template, TemplateMeta, TemplateRef, check_id
 from cobranca_kit.library.validation import require_no_blocks, validate_script, validate_template
@@ -68,9 +68,11 @@ def _load_fast(path: Path) -> Any:
     """libyaml when available (a library holds hundreds of files); on any problem the
     regular loader runs again so the error names the line like every other data file."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER)  # a safe loader
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=FAST_YAML_LOADER)  # a safe loader
     except (yaml.YAMLError, UnicodeDecodeError):
         return load_yaml(path)
+    return check_aliases(text, data, path)
 
 
 def _now() -> dt.datetime:

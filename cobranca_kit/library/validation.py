@@ -2,7 +2,10 @@
 
 1. every variable is in the placeholder schema (unknown names get a close match);
 2. the parts compile in the sandbox and render with the sample debtor;
-3. the rendered text goes through the compliance checker; its report is stored.
+3. the rendered text goes through the compliance checker; its report is stored;
+4. the template text itself must be a real pt-BR message (``cobranca_kit.quality``: no
+   copy of the prompt example, no filler, no literal personal data): each problem is a
+   blocking finding in the stored report, so such a template cannot be approved.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from cobranca_kit.fields import check_placeholders, sample_debtor
 from cobranca_kit.library.errors import ApprovalRefused
 from cobranca_kit.library.models import TemplateMeta
 from cobranca_kit.library.render import compile_parts, render_compiled
+from cobranca_kit.quality import quality_problems
 from cobranca_kit.script import Script, script_from_parts
 
 
@@ -43,8 +47,12 @@ def validate_template(parts: list[tuple[str, str]], meta: TemplateMeta, label: s
         template=False,
         creditor_name=sample["empresa"]["nome"],
     )
-    report = check(script_from_parts(meta.canal, rendered), context=context)
-    return report.to_dict()
+    report = check(script_from_parts(meta.canal, rendered), context=context).to_dict()
+    problems = quality_problems(meta.canal, parts)
+    if problems:
+        report["findings"] = [p.to_finding() for p in problems] + report["findings"]
+        report["passed"] = False
+    return report
 
 
 def validate_script(script: Script, meta: TemplateMeta) -> dict[str, Any]:
