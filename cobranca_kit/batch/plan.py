@@ -289,7 +289,6 @@ class TemplateResolver:
     ) -> str:
         """Full check of one rendered message, cached per (template version, free-text values)."""
         from cobranca_kit.compliance import check
-        from cobranca_kit.script import script_from_parts
 
         key = (choice.ref, values)
         verdict = self._data_verdicts.get(key)
@@ -298,7 +297,7 @@ class TemplateResolver:
             verdict = self.verdicts.get(kept)
             if verdict is None:
                 report = check(
-                    script_from_parts(choice.template.channel, parts),
+                    rendered_script(choice.template.channel, parts),
                     choice.template.channel,
                     choice.context.model_copy(update={"template": False}),
                 )
@@ -581,6 +580,27 @@ class Planner:
             "atendente": {"nome": None},
             "protocolo": f"{self._protocol_prefix}{debtor.line:07d}",
         }
+
+
+def rendered_script(channel: str, parts: Sequence[tuple[str, str]]) -> Any:
+    """A rendered message as a script, built without validation.
+
+    ``script_from_parts`` validates each text as a template source: a rendered
+    message whose debtor data contains ``{{``, ``{%`` or ``{#`` (a description, a
+    name, a Pix code) would be parsed again as Jinja and fail. Rendered text is
+    data, so it is wrapped as it is and checked literally.
+    """
+    from cobranca_kit.script import CallScript, CallStep, EmailScript, SmsScript, WhatsAppScript
+
+    if channel == "whatsapp":
+        return WhatsAppScript.model_construct(mensagens=[text for _, text in parts])
+    if channel == "sms":
+        return SmsScript.model_construct(texto=dict(parts)["texto"])
+    if channel == "email":
+        d = dict(parts)
+        return EmailScript.model_construct(assunto=d["assunto"], corpo=d["corpo"], assinatura=d["assinatura"])
+    steps = [CallStep.model_construct(etapa=name.split("_", 2)[-1], fala=text) for name, text in parts]
+    return CallScript.model_construct(passos=steps)
 
 
 def _kept_key(template: Any, context: Any, kind: str, *extra: Any) -> str:

@@ -435,32 +435,167 @@ def _csv_start(path: Path, mapping: Mapping[str, str] | None, fh: Any) -> tuple[
     return reader, CsvLayout(sep, index, len(headers))
 
 
-def _chunk_from_records(reader: Any, layout: CsvLayout, line_offset: int, rows: int) -> RawChunk:
-    """Up to ``rows`` non-blank records of ``reader`` as a columnar chunk (line = offset + reader line).
+# A quoted field spanning more lines than this is an unclosed quote, not a cell
+# with line breaks (a description written over a few lines).
+MAX_RECORD_LINES = 50
+
+
+class _RunawayQuote(Exception):
+    """A record grew past :data:`MAX_RECORD_LINES` lines: a quote was never closed."""
+
+
+class _LineFeed:
+    """The lines of a CSV file handed to ``csv.reader`` one at a time.
+
+    Remembers the lines the current record took, so a record swallowed by a stray
+    quote can be undone: its first line is set aside and the others read again.
+    """
+
+    __slots__ = ("_lines", "_pending", "line", "taken")
+
+    def __init__(self, lines: Iterator[str], line: int) -> None:
+        self._lines = lines
+        self._pending: list[str] = []  # lines given back, read again (last first)
+        self.line = line  # number of the last line handed out
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        text = self._pending.pop() if self._pending else next(self._lines)
+        self.line += 1
+        self.taken.append(text)
+        if len(self.taken) > MAX_RECORD_LINES:
+            raise _RunawayQuote
+        return text
+
+    def give_back(self) -> str:
+        """Undo the current record but its first line, which is returned."""
+        first, rest = self.taken[0], self.taken[1:]
+        self._pending.extend(reversed(rest))
+        self.line -= len(rest)
+        self.taken = []
+        return first
+
+
+def _unquoted_record(text: str, sep: str) -> list[str]:
+    """A line split at every separator, quotes and all (for a line that cannot be parsed)."""
+    return text.rstrip("\r\n").split(sep)
+
+
+def _quote_problem(line: int, detail: str) -> str:
+    return (
+        f"aspas sem fechamento na linha {line}: {detail}; esta linha fica de fora e as "
+        "seguintes são lidas normalmente (confira as aspas desta linha)"
+    )
+
+
+def _csv_records(lines: Iterator[str], layout: CsvLayout, line: int) -> Iterator[tuple[int, list[str], str]]:
+    """``(line, record, problem)`` for each record after line ``line``; ``problem`` is "" for a good one.
+
+    A record is normally one line; a quoted cell may hold line breaks. A stray quote
+    would make the rest of the file one cell (or exceed the csv field limit): when a
+    record spans lines and one of its later lines is itself a whole row, or it spans
+    more than :data:`MAX_RECORD_LINES`, or the csv module rejects it, its first line is
+    set aside with the problem and the following lines are read again, one by one.
+    Every line is thus a record, part of one, or blank.
+    """
+    feed = _LineFeed(lines, line)
+    reader = csv.reader(feed, delimiter=layout.sep)
+    full_row = layout.width - 1  # separators of a whole row
+    sep = layout.sep
+    while True:
+        feed.taken = []
+        start = feed.line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            if not feed.taken:
+                return
+            # the file ended inside a quoted cell
+            yield start, _unquoted_record(feed.give_back(), sep), _quote_problem(start, "o arquivo terminou")
+            continue
+        except _RunawayQuote:
+            first = feed.give_back()
+            problem = _quote_problem(start, f"o campo aberto com aspas passou de {MAX_RECORD_LINES} linhas")
+            yield start, _unquoted_record(first, sep), problem
+            continue
+        except csv.Error as exc:
+            if len(feed.taken) > 1:
+                first = feed.give_back()
+                yield start, _unquoted_record(first, sep), _quote_problem(start, "campo grande demais")
+            else:
+                yield start, _unquoted_record(feed.taken[0], sep), _unreadable(start, exc)
+            continue
+        if len(feed.taken) > 1 and (
+            len(record) != layout.width
+            or any(t.count(sep) >= full_row and '"' not in t for t in feed.taken[1:-1])
+        ):
+            # A record with cells spanning lines has the header's width, and a line in the
+            # middle of it holds a quote wherever it holds separators (one cell closing,
+            # the next opening); else a stray quote swallowed whole rows.
+            first = feed.give_back()
+            yield start, _unquoted_record(first, sep), _quote_problem(start, "as linhas seguintes entraram no campo")
+            continue
+        yield start, record, ""
+
+
+def _plain_records(block: CsvBlock) -> Iterator[tuple[int, list[str], str]]:
+    """The records of lines without quotes (one per line), as :func:`_csv_records` gives them."""
+    offset = block.first_line - 1
+    reader = csv.reader(io.StringIO(block.text, newline=""), delimiter=block.layout.sep)
+    while True:
+        try:
+            for record in reader:
+                yield offset + reader.line_num, record, ""
+            return
+        except csv.Error as exc:
+            line = offset + reader.line_num
+            text = io.StringIO(block.text, newline="").readlines()[reader.line_num - 1]
+            yield line, _unquoted_record(text, block.layout.sep), _unreadable(line, exc)
+
+
+def _unreadable(line: int, exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        limit = f"{csv.field_size_limit():,}".replace(",", ".")
+        return f"campo com mais de {limit} caracteres na linha {line}; confira aspas e separadores"
+    return f"linha {line} ilegível no CSV ({exc}); confira aspas e separadores"
+
+
+def _chunk_from_records(
+    records: Iterator[tuple[int, list[str], str]], layout: CsvLayout, rows: int
+) -> RawChunk:
+    """Up to ``rows`` non-blank records of ``records`` as a columnar chunk.
 
     Each row holds the same values as ``layout.row(record)``: a record of the wrong
     width is padded with "" (or cut) to the header's width and its problem kept apart.
     """
     lines: list[int] = []
-    records: list[list[str]] = []
+    records_out: list[list[str]] = []
     errors: dict[int, str] = {}
     width = layout.width
-    add_line, add_record = lines.append, records.append
-    for record in reader:
+    add_line, add_record = lines.append, records_out.append
+    for line, record, problem in records:
         # blank line (no cells, or only whitespace in every cell): not a row; the first
         # cell (usually the id) settles it for almost every line without a scan
         if not record or not (record[0].strip() or "".join(record).strip()):
-            continue
-        if len(record) != width:
-            errors[len(records)] = layout.row(record)["__erro__"]
+            if not problem:
+                continue
+            record = [""]
+        if problem:
+            errors[len(records_out)] = problem
             record = (record + [""] * width)[:width]
-        add_line(line_offset + reader.line_num)
+        elif len(record) != width:
+            errors[len(records_out)] = layout.row(record)["__erro__"]
+            record = (record + [""] * width)[:width]
+        add_line(line)
         add_record(record)
-        if len(records) >= rows:
+        if len(records_out) >= rows:
             break
-    if not records:
+    if not records_out:
         return RawChunk(lines=[])
-    transposed = list(zip(*records, strict=True))
+    transposed = list(zip(*records_out, strict=True))
     return RawChunk(lines, columns={c: transposed[i] for i, c in layout.index}, errors=errors)
 
 
@@ -468,8 +603,9 @@ def _csv_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) 
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as fh:
         reader, layout = _csv_start(path, mapping, fh)
+        records = _csv_records(fh, layout, reader.line_num)
         while True:
-            chunk = _chunk_from_records(reader, layout, 0, chunk_rows)
+            chunk = _chunk_from_records(records, layout, chunk_rows)
             if not chunk.lines:
                 return
             yield chunk
@@ -488,8 +624,7 @@ class CsvBlock:
     text: str
 
     def chunk(self) -> RawChunk:
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.layout.sep)
-        return _chunk_from_records(reader, self.layout, self.first_line - 1, len(self.text) + 1)
+        return _chunk_from_records(_plain_records(self), self.layout, len(self.text) + 1)
 
 
 def csv_blocks(
