@@ -172,11 +172,43 @@ class SpilledMessages:
 # line ends) put a field in quotes.
 _NEEDS_QUOTES = '[;"\r\n]'
 
+# CSV injection (OWASP, "CSV Injection"): a spreadsheet runs a cell that starts with
+# one of these as a formula. Such a cell is written with an apostrophe in front
+# (``'=HYPERLINK(...)``), which Excel and LibreOffice show as text. A plain number
+# (``+5511987654321``, ``-12,50``) cannot hold a formula and is left as it is. Only the
+# CSV files get it; ``mensagens.parquet`` keeps the values untouched.
+FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?[0-9]+([.,][0-9]+)*$"
+_FORMULA_RE = re.compile(FORMULA_START)
+_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+
+
+def csv_safe(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet shows as text (see :data:`FORMULA_START`)."""
+    if type(value) is str and value and _FORMULA_RE.match(value) and not _PLAIN_NUMBER_RE.match(value):
+        return "'" + value
+    return value
+
+
+def csv_safe_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(map(csv_safe, row))
+
+
+def _formula_safe(values: pa.Array) -> pa.Array:
+    """:func:`csv_safe` over an Arrow string column."""
+    risky = pc.match_substring_regex(values, FORMULA_START)
+    if not pc.any(risky).as_py():
+        return values
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(values, _PLAIN_NUMBER)))
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
 
 def _csv_field(values: pa.Array) -> pa.Array:
-    """Each value as ``csv.writer`` writes it: quoted (inner quotes doubled) when it has to be."""
+    """Each value as ``csv.writer`` writes :func:`csv_safe` of it: quoted (inner quotes
+    doubled) when it has to be."""
     if pa.types.is_integer(values.type):
         return pc.cast(values, pa.string())
+    values = _formula_safe(values)
     needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
     if not pc.any(needs).as_py():
         return values
@@ -383,13 +415,15 @@ class RunWriter:
     _SKIPPED_ROW = attrgetter("line", "debtor_id", "step", "stage", "category", "reason")
 
     def write_rejected(self, rows: Iterable[Rejection]) -> None:
-        self._writers["rejeitados.csv"].writer.writerows(map(self._REJECTED_ROW, rows))
+        self._writers["rejeitados.csv"].writer.writerows(
+            csv_safe_row(self._REJECTED_ROW(r)) for r in rows
+        )
 
     def write_deferred(self, rows: Iterable[Deferred]) -> None:
-        self._writers["adiados.csv"].writerows(r.as_row() for r in rows)
+        self._writers["adiados.csv"].writer.writerows(csv_safe_row(tuple(r.as_row().values())) for r in rows)
 
     def write_skipped(self, rows: Iterable[Skipped]) -> None:
-        self._writers["ignorados.csv"].writer.writerows(map(self._SKIPPED_ROW, rows))
+        self._writers["ignorados.csv"].writer.writerows(csv_safe_row(self._SKIPPED_ROW(r)) for r in rows)
 
     # -- closing
     def close(self) -> None:

@@ -315,6 +315,34 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def check_text_file(path: Path) -> None:
+    """Raise a :class:`BatchError` saying what the file is when a ``.csv`` is not CSV text
+    (a spreadsheet or Parquet file renamed, a UTF-16 export)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é uma planilha do Excel (XLSX, ZIP). "
+            "Renomeie para .xlsx ou, no Excel, salve como 'CSV UTF-8'."
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é uma planilha do Excel antigo (XLS). "
+            "No Excel, salve como 'CSV UTF-8' ou como .xlsx."
+        )
+    if head.startswith(b"PAR1"):
+        raise BatchError(f"{path}: o arquivo tem extensão {path.suffix} mas é Parquet. Renomeie para .parquet.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(head) >= 4 and head.count(b"\x00") * 4 >= len(head)
+    ):
+        raise BatchError(
+            f"{path}: o arquivo está em UTF-16 (o 'Texto Unicode' do Excel); o cobranca-kit lê CSV em "
+            "UTF-8 ou Latin-1. No Excel, salve como 'CSV UTF-8 (delimitado por vírgulas)'."
+        )
+    if b"\x00" in head:
+        raise BatchError(f"{path}: o arquivo é binário, não um CSV (tem bytes nulos no início).")
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` when the whole file decodes as UTF-8, else ``latin-1`` (Excel/ERP exports)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -389,6 +417,7 @@ def read_raw_chunks(
         raise BatchError(f"carteira não encontrada: {path}")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
+        check_text_file(path)
         yield from _csv_chunks(path, mapping, chunk_rows)
     elif suffix in {".xlsx", ".xlsm"}:
         yield from _xlsx_chunks(path, mapping, chunk_rows)
@@ -633,7 +662,10 @@ def csv_blocks(
     """The portfolio as blocks of ``block_lines`` lines, or None when it must go through
     :func:`read_raw_chunks` (not CSV, or quoted fields, which may span lines)."""
     path = Path(path)
-    if path.suffix.lower() not in {".csv", ".txt"} or not path.is_file() or _has_quote(path):
+    if path.suffix.lower() not in {".csv", ".txt"} or not path.is_file():
+        return None
+    check_text_file(path)
+    if _has_quote(path):
         return None
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as fh:
