@@ -35,6 +35,10 @@ from cobranca_kit.config import UFS
 from cobranca_kit.errors import BatchError
 
 PRESCRIPTION_YEARS = 5
+# Beyond these a value is a typing or export error (1e30, 31/12/9999 as "no due date"),
+# not a debt to collect: the row is set aside with the reason.
+MAX_AMOUNT = Decimal("100000000")  # R$ 100 milhões
+MAX_FUTURE_YEARS = 10
 DEFAULT_CHUNK_ROWS = 20_000
 
 # Canonical column -> accepted header spellings (normalised: lower case, no
@@ -859,6 +863,16 @@ def prescription_limit(run_date: dt.date) -> dt.date:
         return run_date.replace(year=run_date.year - PRESCRIPTION_YEARS, day=28)
 
 
+@lru_cache(maxsize=16)
+def future_limit(run_date: dt.date) -> dt.date:
+    """Due dates after this are not plausible (:data:`MAX_FUTURE_YEARS`)."""
+    return prescription_limit(run_date).replace(year=run_date.year + MAX_FUTURE_YEARS)
+
+
+def _absurd_amount(raw: Any) -> str:
+    return f"valor implausível: '{raw}' (acima de R$ 100.000.000,00; confira a coluna)"
+
+
 _CPF = CPF()
 _CNPJ = CNPJ()
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -925,10 +939,20 @@ def validate_row(raw: Mapping[str, Any], line: int, run_date: dt.date) -> Debtor
         valor = _field("valor", parse_amount, raw.get("valor"))
         if valor <= 0:
             raise _Bad("valor", f"valor deve ser positivo: '{raw.get('valor')}'")
+        if valor > MAX_AMOUNT:
+            raise _Bad("valor", _absurd_amount(raw.get("valor")))
         valor_atualizado = None
         if _text(raw.get("valor_atualizado")):
             valor_atualizado = _field("valor_atualizado", parse_amount, raw.get("valor_atualizado"))
+            if abs(valor_atualizado) > MAX_AMOUNT:
+                raise _Bad("valor_atualizado", _absurd_amount(raw.get("valor_atualizado")))
         vencimento = _field("vencimento", parse_date, raw.get("vencimento"))
+        if vencimento > future_limit(run_date):
+            raise _Bad(
+                "vencimento",
+                f"vencimento improvável: {vencimento:%d/%m/%Y}, mais de {MAX_FUTURE_YEARS} anos à frente "
+                "(confira a data; 31/12/9999 não é um vencimento)",
+            )
         if vencimento < prescription_limit(run_date):
             raise _Bad(
                 "vencimento",
