@@ -118,6 +118,10 @@ class ChunkPlan:
     # The messages' file rows, pre-encoded where the chunk was planned (an
     # ``outputs.EncodedMessages``; None when planned in the writing process).
     encoded: Any = None
+    # (line, debtor id, document, stage when no step is due today else "") of each
+    # accepted row: the writing process sets aside an id used by two people
+    # (``identities.IdentityGuard``).
+    identities: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as plain tuples (a worker's plan travels to the writing process):
@@ -132,6 +136,7 @@ class ChunkPlan:
                 _as_tuples(Skipped, self.skipped),
                 dict(self.off_schedule),
                 self.encoded,
+                self.identities,
             ),
         )
 
@@ -150,6 +155,7 @@ def _rebuild_chunk_plan(
     skipped: list[tuple[Any, ...]],
     off_schedule: dict[str, int],
     encoded: Any,
+    identities: list[tuple[int, str, str, str]],
 ) -> ChunkPlan:
     return ChunkPlan(
         read,
@@ -159,6 +165,7 @@ def _rebuild_chunk_plan(
         list(starmap(Skipped, skipped)),
         Counter(off_schedule),
         encoded,
+        identities,
     )
 
 
@@ -369,6 +376,7 @@ class Planner:
     # -- chunk level
     def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
         out = ChunkPlan(read=len(chunk))
+        identities = out.identities
         for row in validate_rows(chunk, self.run_date):
             if type(row) is Rejection:
                 out.rejected.append(row)
@@ -377,10 +385,13 @@ class Planner:
             result = self.plan_debtor(row)
             if isinstance(result, PlannedMessage):
                 out.messages.append(result)
+                identities.append((row.line, row.id, row.documento, ""))
             elif isinstance(result, Skipped):
                 out.skipped.append(result)
+                identities.append((row.line, row.id, row.documento, ""))
             else:
                 out.off_schedule[result] += 1
+                identities.append((row.line, row.id, row.documento, result))
         return out
 
     # -- debtor level
