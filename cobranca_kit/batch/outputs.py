@@ -415,9 +415,7 @@ class RunWriter:
     _SKIPPED_ROW = attrgetter("line", "debtor_id", "step", "stage", "category", "reason")
 
     def write_rejected(self, rows: Iterable[Rejection]) -> None:
-        self._writers["rejeitados.csv"].writer.writerows(
-            csv_safe_row(self._REJECTED_ROW(r)) for r in rows
-        )
+        self._writers["rejeitados.csv"].writer.writerows(csv_safe_row(self._REJECTED_ROW(r)) for r in rows)
 
     def write_deferred(self, rows: Iterable[Deferred]) -> None:
         self._writers["adiados.csv"].writer.writerows(csv_safe_row(tuple(r.as_row().values())) for r in rows)

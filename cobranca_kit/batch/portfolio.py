@@ -335,7 +335,9 @@ def check_text_file(path: Path) -> None:
             "No Excel, salve como 'CSV UTF-8' ou como .xlsx."
         )
     if head.startswith(b"PAR1"):
-        raise BatchError(f"{path}: o arquivo tem extensão {path.suffix} mas é Parquet. Renomeie para .parquet.")
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é Parquet. Renomeie para .parquet."
+        )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
         len(head) >= 4 and head.count(b"\x00") * 4 >= len(head)
     ):
@@ -484,10 +486,11 @@ class _LineFeed:
     quote can be undone: its first line is set aside and the others read again.
     """
 
-    __slots__ = ("_lines", "_pending", "line", "taken")
+    __slots__ = ("_lines", "_pending", "ended", "line", "taken")
 
     def __init__(self, lines: Iterator[str], line: int) -> None:
         self._lines = lines
+        self.ended = False  # the file has no more lines
         self._pending: list[str] = []  # lines given back, read again (last first)
         self.line = line  # number of the last line handed out
         self.taken: list[str] = []
@@ -496,7 +499,14 @@ class _LineFeed:
         return self
 
     def __next__(self) -> str:
-        text = self._pending.pop() if self._pending else next(self._lines)
+        if self._pending:
+            text = self._pending.pop()
+        else:
+            try:
+                text = next(self._lines)
+            except StopIteration:
+                self.ended = True
+                raise
         self.line += 1
         self.taken.append(text)
         if len(self.taken) > MAX_RECORD_LINES:
@@ -544,11 +554,7 @@ def _csv_records(lines: Iterator[str], layout: CsvLayout, line: int) -> Iterator
         try:
             record = next(reader)
         except StopIteration:
-            if not feed.taken:
-                return
-            # the file ended inside a quoted cell
-            yield start, _unquoted_record(feed.give_back(), sep), _quote_problem(start, "o arquivo terminou")
-            continue
+            return
         except _RunawayQuote:
             first = feed.give_back()
             problem = _quote_problem(start, f"o campo aberto com aspas passou de {MAX_RECORD_LINES} linhas")
@@ -561,6 +567,10 @@ def _csv_records(lines: Iterator[str], layout: CsvLayout, line: int) -> Iterator
             else:
                 yield start, _unquoted_record(feed.taken[0], sep), _unreadable(start, exc)
             continue
+        if feed.ended and record and record[-1].endswith(("\n", "\r")):
+            # the file ended inside a quoted cell (the csv module keeps the open cell)
+            yield start, _unquoted_record(feed.give_back(), sep), _quote_problem(start, "o arquivo terminou")
+            continue
         if len(feed.taken) > 1 and (
             len(record) != layout.width
             or any(t.count(sep) >= full_row and '"' not in t for t in feed.taken[1:-1])
@@ -569,7 +579,11 @@ def _csv_records(lines: Iterator[str], layout: CsvLayout, line: int) -> Iterator
             # middle of it holds a quote wherever it holds separators (one cell closing,
             # the next opening); else a stray quote swallowed whole rows.
             first = feed.give_back()
-            yield start, _unquoted_record(first, sep), _quote_problem(start, "as linhas seguintes entraram no campo")
+            yield (
+                start,
+                _unquoted_record(first, sep),
+                _quote_problem(start, "as linhas seguintes entraram no campo"),
+            )
             continue
         yield start, record, ""
 
