@@ -14,6 +14,7 @@ arrays (24 bytes per distinct id), not the strings.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -36,9 +37,9 @@ class IdentityGuard:
         n = len(identities)
         if not n:
             return {}
-        lines = np.fromiter((t[0] for t in identities), dtype=np.int64, count=n)
-        ids = np.fromiter((hash(t[1]) for t in identities), dtype=np.int64, count=n)
-        docs = np.fromiter((hash(t[2]) for t in identities), dtype=np.int64, count=n)
+        lines = np.fromiter(map(itemgetter(0), identities), dtype=np.int64, count=n)
+        ids = np.fromiter(map(hash, map(itemgetter(1), identities)), dtype=np.int64, count=n)
+        docs = np.fromiter(map(hash, map(itemgetter(2), identities)), dtype=np.int64, count=n)
         unique, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
         first_doc = docs[first]
         first_line = lines[first]
@@ -49,12 +50,11 @@ class IdentityGuard:
         first_line[known] = self._lines[pos[known]]
         clash = first_doc[inverse] != docs
         new = ~known
-        if new.any():
-            ids_all = np.concatenate((self._ids, unique[new]))
-            order = np.argsort(ids_all, kind="stable")
-            self._ids = ids_all[order]
-            self._docs = np.concatenate((self._docs, first_doc[new]))[order]
-            self._lines = np.concatenate((self._lines, first_line[new]))[order]
+        if new.any():  # merged in: both are sorted
+            at = pos[new]
+            self._ids = np.insert(self._ids, at, unique[new])
+            self._docs = np.insert(self._docs, at, first_doc[new])
+            self._lines = np.insert(self._lines, at, first_line[new])
         if not clash.any():
             return {}
         where = np.flatnonzero(clash)
