@@ -11,17 +11,19 @@ import random
 import re
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from batch_helpers import HEADER, RUN_DATE, make_workspace, row, use_description_template, write_csv
 from typer.testing import CliRunner
 
-from cobranca_kit.batch.outputs import csv_safe
 from cobranca_kit.batch.pipeline import BatchSettings, run_batch
 from cobranca_kit.batch.portfolio import MAX_RECORD_LINES, csv_blocks, read_raw_chunks
 from cobranca_kit.batch.verdicts import VERDICTS_FILE
 from cobranca_kit.cli.main import app
+from cobranca_kit.csvsafe import csv_safe
+from cobranca_kit.drafting import matrix_report
 
 SEVEN = dt.time(7, 0)
 FORMULA = re.compile(r"^[=+\-@\t\r]")
@@ -159,11 +161,21 @@ def test_formula_cells_are_neutralised_in_every_csv_and_kept_in_parquet(ws) -> N
     assert "=2+5" in {m["devedor_id"] for m in table}
 
 
-def test_csv_safe_follows_owasp() -> None:
+def test_csv_safe_follows_owasp(tmp_path: Path) -> None:
     for risky in ("=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-", "+"):
         assert csv_safe(risky) == "'" + risky
     for fine in ("+5511987654321", "-12,50", "1.234,56", "texto", "", "a=b", 12):
         assert csv_safe(fine) == fine
+    # the drafting matrix summary is a CSV too (an LLM error text can start with "=")
+    summary = pd.DataFrame({"erro": ["=HYPERLINK(1)", None], "modelo": ["@m", "gpt"], "rodadas": [1, 2]})
+    path = matrix_report.write_summary_csv(summary, tmp_path / "matriz.jsonl")
+    assert not _live_formulas_comma(path)
+    assert pd.read_csv(path)["erro"].tolist()[0] == "'=HYPERLINK(1)"
+
+
+def _live_formulas_comma(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [c for r in csv.reader(fh) for c in r if FORMULA.match(c) and not NUMBER.match(c)]
 
 
 # ----------------------------------------------------------------- 9. files that are not CSV

@@ -12,14 +12,9 @@ import pyarrow as pa
 import pytest
 
 from cobranca_kit.batch import outputs
-from cobranca_kit.batch.outputs import (
-    MESSAGE_COLUMNS,
-    RunWriter,
-    csv_safe_row,
-    encode_messages,
-    message_rows,
-)
+from cobranca_kit.batch.outputs import MESSAGE_COLUMNS, RunWriter, encode_messages, message_rows
 from cobranca_kit.batch.plan import BRT, PlannedMessage
+from cobranca_kit.csvsafe import csv_safe_row
 from cobranca_kit.errors import BatchError
 
 WHEN = dt.datetime(2026, 11, 24, 8, 15, tzinfo=BRT)

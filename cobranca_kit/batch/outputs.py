@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from cobranca_kit.batch.plan import Deferred, PlannedMessage, Skipped
 from cobranca_kit.batch.portfolio import Rejection
+from cobranca_kit.csvsafe import FORMULA_START, PLAIN_NUMBER, csv_safe_row
 from cobranca_kit.errors import BatchError
 
 MESSAGE_COLUMNS = [
@@ -172,26 +173,8 @@ class SpilledMessages:
 # line ends) put a field in quotes.
 _NEEDS_QUOTES = '[;"\r\n]'
 
-# CSV injection (OWASP, "CSV Injection"): a spreadsheet runs a cell that starts with
-# one of these as a formula. Such a cell is written with an apostrophe in front
-# (``'=HYPERLINK(...)``), which Excel and LibreOffice show as text. A plain number
-# (``+5511987654321``, ``-12,50``) cannot hold a formula and is left as it is. Only the
-# CSV files get it; ``mensagens.parquet`` keeps the values untouched.
-FORMULA_START = r"^[=+\-@\t\r]"
-_PLAIN_NUMBER = r"^[+-]?[0-9]+([.,][0-9]+)*$"
-_FORMULA_RE = re.compile(FORMULA_START)
-_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
-
-
-def csv_safe(value: Any) -> Any:
-    """``value`` as a CSV cell a spreadsheet shows as text (see :data:`FORMULA_START`)."""
-    if type(value) is str and value and _FORMULA_RE.match(value) and not _PLAIN_NUMBER_RE.match(value):
-        return "'" + value
-    return value
-
-
-def csv_safe_row(row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(map(csv_safe, row))
+# CSV injection: see ``cobranca_kit.csvsafe`` (the same rule, column by column here).
+# Only the CSV files get it; ``mensagens.parquet`` keeps the values untouched.
 
 
 def _formula_safe(values: pa.Array) -> pa.Array:
@@ -199,7 +182,7 @@ def _formula_safe(values: pa.Array) -> pa.Array:
     risky = pc.match_substring_regex(values, FORMULA_START)
     if not pc.any(risky).as_py():
         return values
-    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(values, _PLAIN_NUMBER)))
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(values, PLAIN_NUMBER)))
     return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
 
 
