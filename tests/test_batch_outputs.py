@@ -14,6 +14,7 @@ import pytest
 from cobranca_kit.batch import outputs
 from cobranca_kit.batch.outputs import MESSAGE_COLUMNS, RunWriter, encode_messages, message_rows
 from cobranca_kit.batch.plan import BRT, PlannedMessage
+from cobranca_kit.csvsafe import csv_safe_row
 from cobranca_kit.errors import BatchError
 
 WHEN = dt.datetime(2026, 11, 24, 8, 15, tzinfo=BRT)
@@ -63,7 +64,7 @@ def _expected(messages: list[PlannedMessage]) -> tuple[str, list[tuple[object, .
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";")
     rows = [r for m in messages for r in message_rows(m)]
-    writer.writerows(rows)
+    writer.writerows(map(csv_safe_row, rows))  # the CSV neutralises formulas; the table keeps values
     return buffer.getvalue(), rows
 
 
@@ -114,8 +115,11 @@ def test_rows_spilled_to_a_file_come_back_the_same_and_the_file_goes(tmp_path, c
 
 
 def _random_text(rng: random.Random) -> str:
-    alphabet = "abcXYZ áçãõéü;,\"'\r\n\t  .:-🙂€\x85\u2028"
-    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+    alphabet = "abcXYZ áçãõéü;,\"'\r\n\t  .:-🙂€\x85\u2028=+@0123"
+    text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+    if rng.random() < 0.1:  # spreadsheet formulas and signed numbers
+        text = rng.choice(["=", "+", "-", "@", "\t", "\r", "-1", "+55"]) + rng.choice(["", "12,5", text])
+    return text
 
 
 def test_encoding_equals_csv_writer_over_many_random_messages(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,7 +135,7 @@ def test_encoding_equals_csv_writer_over_many_random_messages(monkeypatch: pytes
         )
         message = _message(i, [(name, _random_text(rng)) for name in names], channel=channel)
         message.debtor_id = rng.choice([f"D{i}", f'D;"{i}"', f"D {i}\n"])
-        message.destination = rng.choice(["+5511987654321", "a;b@c.com", ""])
+        message.destination = rng.choice(["+5511987654321", "a;b@c.com", "", "=cmd|' /C calc'!A0"])
         message.encoding = rng.choice(["", "GSM-7", "UCS-2"])
         message.scheduled_at = WHEN + dt.timedelta(minutes=rng.randint(0, 3000))
         if rng.random() < 0.3:  # the same instant in another state's zone prints another hour
@@ -163,5 +167,7 @@ def test_messages_file_is_what_the_text_writer_wrote(tmp_path) -> None:
     with (tmp_path / "ref.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         ref = csv.DictWriter(fh, fieldnames=MESSAGE_COLUMNS, delimiter=";")
         ref.writeheader()
-        ref.writer.writerows(r for m in (messages[0], messages[2], messages[3]) for r in message_rows(m))
+        ref.writer.writerows(
+            csv_safe_row(r) for m in (messages[0], messages[2], messages[3]) for r in message_rows(m)
+        )
     assert (writer.dir / "mensagens.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()

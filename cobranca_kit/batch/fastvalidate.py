@@ -303,17 +303,21 @@ def validate_rows(chunk: RawChunk, run_date: dt.date) -> list[Debtor | Rejection
     raw_valor = column("valor")
     valor = amounts(texts(raw_valor), raw_valor)
     for i, v in enumerate(valor):
-        if v is None or v is _FAILED or v <= 0:
+        if v is None or v is _FAILED or v <= 0 or v > pf.MAX_AMOUNT:
             slow[i] = True
     raw_updated = column("valor_atualizado")
     updated = amounts(texts(raw_updated), raw_updated)
     require([0 if v is None else v for v in updated])
+    for i, v in enumerate(updated):
+        if v is not None and v is not _FAILED and abs(v) > pf.MAX_AMOUNT:
+            slow[i] = True
     raw_due = column("vencimento")
     texts(raw_due)
     due = _memo(pf.parse_date, raw_due)
     limit = pf.prescription_limit(run_date)
+    future = pf.future_limit(run_date)
     for i, d in enumerate(due):
-        if d is _FAILED or d < limit:
+        if d is _FAILED or d < limit or d > future:
             slow[i] = True
     raw_phone = column("telefone")
     texts(raw_phone)

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from cobranca_kit.batch.plan import Deferred, PlannedMessage, Skipped
 from cobranca_kit.batch.portfolio import Rejection
+from cobranca_kit.csvsafe import FORMULA_START, PLAIN_NUMBER, csv_safe_row
 from cobranca_kit.errors import BatchError
 
 MESSAGE_COLUMNS = [
@@ -172,11 +173,25 @@ class SpilledMessages:
 # line ends) put a field in quotes.
 _NEEDS_QUOTES = '[;"\r\n]'
 
+# CSV injection: see ``cobranca_kit.csvsafe`` (the same rule, column by column here).
+# Only the CSV files get it; ``mensagens.parquet`` keeps the values untouched.
+
+
+def _formula_safe(values: pa.Array) -> pa.Array:
+    """:func:`csv_safe` over an Arrow string column."""
+    risky = pc.match_substring_regex(values, FORMULA_START)
+    if not pc.any(risky).as_py():
+        return values
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(values, PLAIN_NUMBER)))
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
 
 def _csv_field(values: pa.Array) -> pa.Array:
-    """Each value as ``csv.writer`` writes it: quoted (inner quotes doubled) when it has to be."""
+    """Each value as ``csv.writer`` writes :func:`csv_safe` of it: quoted (inner quotes
+    doubled) when it has to be."""
     if pa.types.is_integer(values.type):
         return pc.cast(values, pa.string())
+    values = _formula_safe(values)
     needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
     if not pc.any(needs).as_py():
         return values
@@ -383,13 +398,13 @@ class RunWriter:
     _SKIPPED_ROW = attrgetter("line", "debtor_id", "step", "stage", "category", "reason")
 
     def write_rejected(self, rows: Iterable[Rejection]) -> None:
-        self._writers["rejeitados.csv"].writer.writerows(map(self._REJECTED_ROW, rows))
+        self._writers["rejeitados.csv"].writer.writerows(csv_safe_row(self._REJECTED_ROW(r)) for r in rows)
 
     def write_deferred(self, rows: Iterable[Deferred]) -> None:
-        self._writers["adiados.csv"].writerows(r.as_row() for r in rows)
+        self._writers["adiados.csv"].writer.writerows(csv_safe_row(tuple(r.as_row().values())) for r in rows)
 
     def write_skipped(self, rows: Iterable[Skipped]) -> None:
-        self._writers["ignorados.csv"].writer.writerows(map(self._SKIPPED_ROW, rows))
+        self._writers["ignorados.csv"].writer.writerows(csv_safe_row(self._SKIPPED_ROW(r)) for r in rows)
 
     # -- closing
     def close(self) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cobranca_kit.batch.identities import IdentityGuard
 from cobranca_kit.batch.ledger import Contact, Ledger
 from cobranca_kit.batch.outputs import RunWriter, SpilledMessages, encode_messages, staging_dir
 from cobranca_kit.batch.plan import BRT, ChunkPlan, PlannedMessage, Planner, PlanSettings, Skipped, apply_caps
@@ -325,10 +326,12 @@ def run_batch(
     write_s = 0.0
     planned_now: dict[str, list[dt.datetime]] = {}
     ledger = Ledger(ledger_path, run_id, run_time.date(), dry_run=settings.dry_run)
+    identities = IdentityGuard()
     bar = _progress_bar(carteira) if progress else None
     try:
         with ledger:
-            for plan in _planned_chunks(settings, plan_settings, processes, library):
+            for piece in _planned_chunks(settings, plan_settings, processes, library):
+                plan = identities.set_aside(piece)  # an id reused by another person
                 totals["lidas"] += plan.read
                 totals["aceitas"] += plan.accepted
                 totals["rejeitadas"] += len(plan.rejected)

@@ -118,6 +118,10 @@ class ChunkPlan:
     # The messages' file rows, pre-encoded where the chunk was planned (an
     # ``outputs.EncodedMessages``; None when planned in the writing process).
     encoded: Any = None
+    # (line, debtor id, document, stage when no step is due today else "") of each
+    # accepted row: the writing process sets aside an id used by two people
+    # (``identities.IdentityGuard``).
+    identities: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as plain tuples (a worker's plan travels to the writing process):
@@ -132,6 +136,7 @@ class ChunkPlan:
                 _as_tuples(Skipped, self.skipped),
                 dict(self.off_schedule),
                 self.encoded,
+                self.identities,
             ),
         )
 
@@ -150,6 +155,7 @@ def _rebuild_chunk_plan(
     skipped: list[tuple[Any, ...]],
     off_schedule: dict[str, int],
     encoded: Any,
+    identities: list[tuple[int, str, str, str]],
 ) -> ChunkPlan:
     return ChunkPlan(
         read,
@@ -159,6 +165,7 @@ def _rebuild_chunk_plan(
         list(starmap(Skipped, skipped)),
         Counter(off_schedule),
         encoded,
+        identities,
     )
 
 
@@ -289,7 +296,6 @@ class TemplateResolver:
     ) -> str:
         """Full check of one rendered message, cached per (template version, free-text values)."""
         from cobranca_kit.compliance import check
-        from cobranca_kit.script import script_from_parts
 
         key = (choice.ref, values)
         verdict = self._data_verdicts.get(key)
@@ -298,7 +304,7 @@ class TemplateResolver:
             verdict = self.verdicts.get(kept)
             if verdict is None:
                 report = check(
-                    script_from_parts(choice.template.channel, parts),
+                    rendered_script(choice.template.channel, parts),
                     choice.template.channel,
                     choice.context.model_copy(update={"template": False}),
                 )
@@ -370,6 +376,7 @@ class Planner:
     # -- chunk level
     def plan_chunk(self, chunk: RawChunk) -> ChunkPlan:
         out = ChunkPlan(read=len(chunk))
+        identities = out.identities
         for row in validate_rows(chunk, self.run_date):
             if type(row) is Rejection:
                 out.rejected.append(row)
@@ -378,10 +385,13 @@ class Planner:
             result = self.plan_debtor(row)
             if isinstance(result, PlannedMessage):
                 out.messages.append(result)
+                identities.append((row.line, row.id, row.documento, ""))
             elif isinstance(result, Skipped):
                 out.skipped.append(result)
+                identities.append((row.line, row.id, row.documento, ""))
             else:
                 out.off_schedule[result] += 1
+                identities.append((row.line, row.id, row.documento, result))
         return out
 
     # -- debtor level
@@ -581,6 +591,27 @@ class Planner:
             "atendente": {"nome": None},
             "protocolo": f"{self._protocol_prefix}{debtor.line:07d}",
         }
+
+
+def rendered_script(channel: str, parts: Sequence[tuple[str, str]]) -> Any:
+    """A rendered message as a script, built without validation.
+
+    ``script_from_parts`` validates each text as a template source: a rendered
+    message whose debtor data contains ``{{``, ``{%`` or ``{#`` (a description, a
+    name, a Pix code) would be parsed again as Jinja and fail. Rendered text is
+    data, so it is wrapped as it is and checked literally.
+    """
+    from cobranca_kit.script import CallScript, CallStep, EmailScript, SmsScript, WhatsAppScript
+
+    if channel == "whatsapp":
+        return WhatsAppScript.model_construct(mensagens=[text for _, text in parts])
+    if channel == "sms":
+        return SmsScript.model_construct(texto=dict(parts)["texto"])
+    if channel == "email":
+        d = dict(parts)
+        return EmailScript.model_construct(assunto=d["assunto"], corpo=d["corpo"], assinatura=d["assinatura"])
+    steps = [CallStep.model_construct(etapa=name.split("_", 2)[-1], fala=text) for name, text in parts]
+    return CallScript.model_construct(passos=steps)
 
 
 def _kept_key(template: Any, context: Any, kind: str, *extra: Any) -> str:

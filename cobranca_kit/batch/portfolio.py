@@ -35,6 +35,10 @@ from cobranca_kit.config import UFS
 from cobranca_kit.errors import BatchError
 
 PRESCRIPTION_YEARS = 5
+# Beyond these a value is a typing or export error (1e30, 31/12/9999 as "no due date"),
+# not a debt to collect: the row is set aside with the reason.
+MAX_AMOUNT = Decimal("100000000")  # R$ 100 milhões
+MAX_FUTURE_YEARS = 10
 DEFAULT_CHUNK_ROWS = 20_000
 
 # Canonical column -> accepted header spellings (normalised: lower case, no
@@ -315,6 +319,36 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def check_text_file(path: Path) -> None:
+    """Raise a :class:`BatchError` saying what the file is when a ``.csv`` is not CSV text
+    (a spreadsheet or Parquet file renamed, a UTF-16 export)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é uma planilha do Excel (XLSX, ZIP). "
+            "Renomeie para .xlsx ou, no Excel, salve como 'CSV UTF-8'."
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é uma planilha do Excel antigo (XLS). "
+            "No Excel, salve como 'CSV UTF-8' ou como .xlsx."
+        )
+    if head.startswith(b"PAR1"):
+        raise BatchError(
+            f"{path}: o arquivo tem extensão {path.suffix} mas é Parquet. Renomeie para .parquet."
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(head) >= 4 and head.count(b"\x00") * 4 >= len(head)
+    ):
+        raise BatchError(
+            f"{path}: o arquivo está em UTF-16 (o 'Texto Unicode' do Excel); o cobranca-kit lê CSV em "
+            "UTF-8 ou Latin-1. No Excel, salve como 'CSV UTF-8 (delimitado por vírgulas)'."
+        )
+    if b"\x00" in head:
+        raise BatchError(f"{path}: o arquivo é binário, não um CSV (tem bytes nulos no início).")
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` when the whole file decodes as UTF-8, else ``latin-1`` (Excel/ERP exports)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -389,6 +423,7 @@ def read_raw_chunks(
         raise BatchError(f"carteira não encontrada: {path}")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
+        check_text_file(path)
         yield from _csv_chunks(path, mapping, chunk_rows)
     elif suffix in {".xlsx", ".xlsm"}:
         yield from _xlsx_chunks(path, mapping, chunk_rows)
@@ -435,32 +470,179 @@ def _csv_start(path: Path, mapping: Mapping[str, str] | None, fh: Any) -> tuple[
     return reader, CsvLayout(sep, index, len(headers))
 
 
-def _chunk_from_records(reader: Any, layout: CsvLayout, line_offset: int, rows: int) -> RawChunk:
-    """Up to ``rows`` non-blank records of ``reader`` as a columnar chunk (line = offset + reader line).
+# A quoted field spanning more lines than this is an unclosed quote, not a cell
+# with line breaks (a description written over a few lines).
+MAX_RECORD_LINES = 50
+
+
+class _RunawayQuote(Exception):
+    """A record grew past :data:`MAX_RECORD_LINES` lines: a quote was never closed."""
+
+
+class _LineFeed:
+    """The lines of a CSV file handed to ``csv.reader`` one at a time.
+
+    Remembers the lines the current record took, so a record swallowed by a stray
+    quote can be undone: its first line is set aside and the others read again.
+    """
+
+    __slots__ = ("_lines", "_pending", "ended", "line", "taken")
+
+    def __init__(self, lines: Iterator[str], line: int) -> None:
+        self._lines = lines
+        self.ended = False  # the file has no more lines
+        self._pending: list[str] = []  # lines given back, read again (last first)
+        self.line = line  # number of the last line handed out
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            text = self._pending.pop()
+        else:
+            try:
+                text = next(self._lines)
+            except StopIteration:
+                self.ended = True
+                raise
+        self.line += 1
+        self.taken.append(text)
+        if len(self.taken) > MAX_RECORD_LINES:
+            raise _RunawayQuote
+        return text
+
+    def give_back(self) -> str:
+        """Undo the current record but its first line, which is returned."""
+        first, rest = self.taken[0], self.taken[1:]
+        self._pending.extend(reversed(rest))
+        self.line -= len(rest)
+        self.taken = []
+        return first
+
+
+def _unquoted_record(text: str, sep: str) -> list[str]:
+    """A line split at every separator, quotes and all (for a line that cannot be parsed)."""
+    return text.rstrip("\r\n").split(sep)
+
+
+def _quote_problem(line: int, detail: str) -> str:
+    return (
+        f"aspas sem fechamento na linha {line}: {detail}; esta linha fica de fora e as "
+        "seguintes são lidas normalmente (confira as aspas desta linha)"
+    )
+
+
+def _csv_records(lines: Iterator[str], layout: CsvLayout, line: int) -> Iterator[tuple[int, list[str], str]]:
+    """``(line, record, problem)`` for each record after line ``line``; ``problem`` is "" for a good one.
+
+    A record is normally one line; a quoted cell may hold line breaks. A stray quote
+    would make the rest of the file one cell (or exceed the csv field limit): when a
+    record spans lines and one of its later lines is itself a whole row, or it spans
+    more than :data:`MAX_RECORD_LINES`, or the csv module rejects it, its first line is
+    set aside with the problem and the following lines are read again, one by one.
+    Every line is thus a record, part of one, or blank.
+    """
+    feed = _LineFeed(lines, line)
+    reader = csv.reader(feed, delimiter=layout.sep)
+    full_row = layout.width - 1  # separators of a whole row
+    sep = layout.sep
+    while True:
+        feed.taken = []
+        start = feed.line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except _RunawayQuote:
+            first = feed.give_back()
+            problem = _quote_problem(start, f"o campo aberto com aspas passou de {MAX_RECORD_LINES} linhas")
+            yield start, _unquoted_record(first, sep), problem
+            continue
+        except csv.Error as exc:
+            if len(feed.taken) > 1:
+                first = feed.give_back()
+                yield start, _unquoted_record(first, sep), _quote_problem(start, "campo grande demais")
+            else:
+                yield start, _unquoted_record(feed.taken[0], sep), _unreadable(start, exc)
+            continue
+        if feed.ended and record and record[-1].endswith(("\n", "\r")):
+            # the file ended inside a quoted cell (the csv module keeps the open cell)
+            yield start, _unquoted_record(feed.give_back(), sep), _quote_problem(start, "o arquivo terminou")
+            continue
+        if len(feed.taken) > 1 and (
+            len(record) != layout.width
+            or any(t.count(sep) >= full_row and '"' not in t for t in feed.taken[1:-1])
+        ):
+            # A record with cells spanning lines has the header's width, and a line in the
+            # middle of it holds a quote wherever it holds separators (one cell closing,
+            # the next opening); else a stray quote swallowed whole rows.
+            first = feed.give_back()
+            yield (
+                start,
+                _unquoted_record(first, sep),
+                _quote_problem(start, "as linhas seguintes entraram no campo"),
+            )
+            continue
+        yield start, record, ""
+
+
+def _plain_records(block: CsvBlock) -> Iterator[tuple[int, list[str], str]]:
+    """The records of lines without quotes (one per line), as :func:`_csv_records` gives them."""
+    offset = block.first_line - 1
+    reader = csv.reader(io.StringIO(block.text, newline=""), delimiter=block.layout.sep)
+    while True:
+        try:
+            for record in reader:
+                yield offset + reader.line_num, record, ""
+            return
+        except csv.Error as exc:
+            line = offset + reader.line_num
+            text = io.StringIO(block.text, newline="").readlines()[reader.line_num - 1]
+            yield line, _unquoted_record(text, block.layout.sep), _unreadable(line, exc)
+
+
+def _unreadable(line: int, exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        limit = f"{csv.field_size_limit():,}".replace(",", ".")
+        return f"campo com mais de {limit} caracteres na linha {line}; confira aspas e separadores"
+    return f"linha {line} ilegível no CSV ({exc}); confira aspas e separadores"
+
+
+def _chunk_from_records(
+    records: Iterator[tuple[int, list[str], str]], layout: CsvLayout, rows: int
+) -> RawChunk:
+    """Up to ``rows`` non-blank records of ``records`` as a columnar chunk.
 
     Each row holds the same values as ``layout.row(record)``: a record of the wrong
     width is padded with "" (or cut) to the header's width and its problem kept apart.
     """
     lines: list[int] = []
-    records: list[list[str]] = []
+    records_out: list[list[str]] = []
     errors: dict[int, str] = {}
     width = layout.width
-    add_line, add_record = lines.append, records.append
-    for record in reader:
+    add_line, add_record = lines.append, records_out.append
+    for line, record, problem in records:
         # blank line (no cells, or only whitespace in every cell): not a row; the first
         # cell (usually the id) settles it for almost every line without a scan
         if not record or not (record[0].strip() or "".join(record).strip()):
-            continue
-        if len(record) != width:
-            errors[len(records)] = layout.row(record)["__erro__"]
+            if not problem:
+                continue
+            record = [""]
+        if problem:
+            errors[len(records_out)] = problem
             record = (record + [""] * width)[:width]
-        add_line(line_offset + reader.line_num)
+        elif len(record) != width:
+            errors[len(records_out)] = layout.row(record)["__erro__"]
+            record = (record + [""] * width)[:width]
+        add_line(line)
         add_record(record)
-        if len(records) >= rows:
+        if len(records_out) >= rows:
             break
-    if not records:
+    if not records_out:
         return RawChunk(lines=[])
-    transposed = list(zip(*records, strict=True))
+    transposed = list(zip(*records_out, strict=True))
     return RawChunk(lines, columns={c: transposed[i] for i, c in layout.index}, errors=errors)
 
 
@@ -468,8 +650,9 @@ def _csv_chunks(path: Path, mapping: Mapping[str, str] | None, chunk_rows: int) 
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as fh:
         reader, layout = _csv_start(path, mapping, fh)
+        records = _csv_records(fh, layout, reader.line_num)
         while True:
-            chunk = _chunk_from_records(reader, layout, 0, chunk_rows)
+            chunk = _chunk_from_records(records, layout, chunk_rows)
             if not chunk.lines:
                 return
             yield chunk
@@ -488,8 +671,7 @@ class CsvBlock:
     text: str
 
     def chunk(self) -> RawChunk:
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.layout.sep)
-        return _chunk_from_records(reader, self.layout, self.first_line - 1, len(self.text) + 1)
+        return _chunk_from_records(_plain_records(self), self.layout, len(self.text) + 1)
 
 
 def csv_blocks(
@@ -498,7 +680,10 @@ def csv_blocks(
     """The portfolio as blocks of ``block_lines`` lines, or None when it must go through
     :func:`read_raw_chunks` (not CSV, or quoted fields, which may span lines)."""
     path = Path(path)
-    if path.suffix.lower() not in {".csv", ".txt"} or not path.is_file() or _has_quote(path):
+    if path.suffix.lower() not in {".csv", ".txt"} or not path.is_file():
+        return None
+    check_text_file(path)
+    if _has_quote(path):
         return None
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as fh:
@@ -692,6 +877,16 @@ def prescription_limit(run_date: dt.date) -> dt.date:
         return run_date.replace(year=run_date.year - PRESCRIPTION_YEARS, day=28)
 
 
+@lru_cache(maxsize=16)
+def future_limit(run_date: dt.date) -> dt.date:
+    """Due dates after this are not plausible (:data:`MAX_FUTURE_YEARS`)."""
+    return prescription_limit(run_date).replace(year=run_date.year + MAX_FUTURE_YEARS)
+
+
+def _absurd_amount(raw: Any) -> str:
+    return f"valor implausível: '{raw}' (acima de R$ 100.000.000,00; confira a coluna)"
+
+
 _CPF = CPF()
 _CNPJ = CNPJ()
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -758,10 +953,20 @@ def validate_row(raw: Mapping[str, Any], line: int, run_date: dt.date) -> Debtor
         valor = _field("valor", parse_amount, raw.get("valor"))
         if valor <= 0:
             raise _Bad("valor", f"valor deve ser positivo: '{raw.get('valor')}'")
+        if valor > MAX_AMOUNT:
+            raise _Bad("valor", _absurd_amount(raw.get("valor")))
         valor_atualizado = None
         if _text(raw.get("valor_atualizado")):
             valor_atualizado = _field("valor_atualizado", parse_amount, raw.get("valor_atualizado"))
+            if abs(valor_atualizado) > MAX_AMOUNT:
+                raise _Bad("valor_atualizado", _absurd_amount(raw.get("valor_atualizado")))
         vencimento = _field("vencimento", parse_date, raw.get("vencimento"))
+        if vencimento > future_limit(run_date):
+            raise _Bad(
+                "vencimento",
+                f"vencimento improvável: {vencimento:%d/%m/%Y}, mais de {MAX_FUTURE_YEARS} anos à frente "
+                "(confira a data; 31/12/9999 não é um vencimento)",
+            )
         if vencimento < prescription_limit(run_date):
             raise _Bad(
                 "vencimento",

@@ -29,8 +29,9 @@ from filelock import FileLock, Timeout
 import cobranca_kit
 
 VERDICTS_FILE = "veredictos.json"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 2: keys are hashes (1 kept descriptions verbatim)
 # Entries kept; the oldest go first (a portfolio with very many distinct descriptions).
+# An entry is a hash and a short reason: the file stays under a few megabytes.
 MAX_ENTRIES = 20_000
 _LOCK_TIMEOUT_S = 5
 
@@ -49,14 +50,17 @@ def checker_fingerprint() -> str:
 
 
 def template_key(template: Any, *context: Any) -> str:
-    """A template version's identity for a verdict: its ref, a hash of its content, the context."""
+    """A template version's identity for a verdict: its ref and a SHA-256 of its content and
+    the context. The context may hold debtor data (a free-text description of any
+    length): only its hash is kept, so the file holds no portfolio data and each entry
+    has the same small size."""
     content = json.dumps(
-        [template.ref, list(map(list, template.parts)), template.meta.model_dump(mode="json")],
+        [template.ref, list(map(list, template.parts)), template.meta.model_dump(mode="json"), *context],
         ensure_ascii=False,
         sort_keys=True,
+        default=str,
     )
-    digest = hashlib.sha256(content.encode()).hexdigest()[:32]
-    return json.dumps([template.ref, digest, *context], ensure_ascii=False, default=str)
+    return f"{template.ref}#{hashlib.sha256(content.encode()).hexdigest()}"
 
 
 class VerdictStore:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cobranca_kit.config import Config
+from cobranca_kit.csvsafe import csv_safe
 from cobranca_kit.drafting.loop import CheckedDraft
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ def write_summary_csv(summary: pd.DataFrame, output: Path) -> Path:
     """Write :func:`~cobranca_kit.drafting.matrix.summary_frame` next to the results file."""
     target = summary_csv_path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    summary.to_csv(target, index=False)
+    safe = summary.apply(lambda column: column if column.dtype.kind in "biufcmM" else column.map(csv_safe))
+    safe.to_csv(target, index=False)
     return target
 
 
