@@ -74,8 +74,17 @@ class Ledger:
     when the run's outputs are in place, or :meth:`fail` to discard its contacts.
     """
 
-    def __init__(self, path: str | Path, run_id: str, run_date: dt.date, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        run_id: str,
+        run_date: dt.date,
+        *,
+        dry_run: bool = False,
+        folder: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.folder = folder  # where the run is published (reconciling an interrupted run looks there)
         self.run_id = run_id
         self.run_date = run_date
         self.dry_run = dry_run
@@ -108,6 +117,7 @@ class Ledger:
         try:
             self._conn = sqlite3.connect(self.path)
             self._conn.executescript(_SCHEMA)
+            _add_folder_column(self._conn)
             row = self._conn.execute(
                 "SELECT status FROM execucoes WHERE run_id = ?", (self.run_id,)
             ).fetchone()
@@ -115,9 +125,9 @@ class Ledger:
                 raise BatchError(f"a execução {self.run_id} já foi concluída; use outro identificador")
             self._conn.execute("DELETE FROM contatos WHERE run_id = ?", (self.run_id,))
             self._conn.execute(
-                "INSERT OR REPLACE INTO execucoes (run_id, data_execucao, iniciada_em, status) "
-                "VALUES (?, ?, ?, 'em_andamento')",
-                (self.run_id, self.run_date.isoformat(), _now()),
+                "INSERT OR REPLACE INTO execucoes (run_id, data_execucao, iniciada_em, status, pasta) "
+                "VALUES (?, ?, ?, 'em_andamento', ?)",
+                (self.run_id, self.run_date.isoformat(), _now(), str(self.folder) if self.folder else None),
             )
             self._conn.commit()
         except sqlite3.DatabaseError as exc:
@@ -224,6 +234,12 @@ def mark_run(path: str | Path, run_id: str, status: str) -> None:
             "UPDATE execucoes SET status = ?, concluida_em = ? WHERE run_id = ?", (status, _now(), run_id)
         )
         conn.commit()
+
+
+def _add_folder_column(conn: sqlite3.Connection) -> None:
+    """``execucoes.pasta`` (the run's published folder), added to ledgers made before it existed."""
+    if "pasta" not in {row[1] for row in conn.execute("PRAGMA table_info(execucoes)")}:
+        conn.execute("ALTER TABLE execucoes ADD COLUMN pasta TEXT")
 
 
 def _now() -> str:

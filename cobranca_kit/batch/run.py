@@ -20,7 +20,8 @@ import yaml
 
 from cobranca_kit.batch.ledger import mark_run
 from cobranca_kit.batch.outputs import mark_failed, publish, staging_dir
-from cobranca_kit.batch.pipeline import BatchSettings, new_run_id, resolve_paths
+from cobranca_kit.batch.pipeline import BatchSettings, check_inputs, new_run_id, resolve_paths
+from cobranca_kit.batch.runlock import RunLock, reconcile
 from cobranca_kit.config import Config
 from cobranca_kit.errors import BatchError
 
@@ -101,16 +102,33 @@ def run_notebook(
     html: bool = True,
 ) -> NotebookRun:
     """Execute the batch notebook for ``settings`` and publish the run folder."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
 
     if not notebook.is_file():
         raise BatchError(f"caderno não encontrado: {notebook}")
+    check_inputs(settings, config)  # before the kernel starts: a bad input leaves no failed run
     _, _, runs_dir, ledger_path = resolve_paths(settings, config)
-    runs_dir.mkdir(parents=True, exist_ok=True)
     run_time = settings.run_time()  # fixed once, so the run id and the notebook agree
     settings = replace(settings, data=run_time.date(), hora=run_time.time())
     run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+    # Held until the run is published and marked complete; the kernel sees it is held for its run.
+    with RunLock(ledger_path, run_id, wait_s=settings.espera_s):
+        reconcile(ledger_path, runs_dir, dry_run=settings.dry_run)
+        return _run_notebook_locked(settings, config, notebook, run_id, runs_dir, ledger_path, progress, html)
+
+
+def _run_notebook_locked(
+    settings: BatchSettings,
+    config: Config,
+    notebook: Path,
+    run_id: str,
+    runs_dir: Path,
+    ledger_path: Path,
+    progress: bool,
+    html: bool,
+) -> NotebookRun:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     staging = staging_dir(runs_dir, run_id)
     staging.mkdir(parents=True)
     params = notebook_parameters(settings, config, run_id, staging)
