@@ -132,7 +132,7 @@ class Ledger:
             self._conn.commit()
         except sqlite3.DatabaseError as exc:
             self._release()
-            raise BatchError(f"registro de contatos ilegível: {self.path} ({exc})") from exc
+            raise ledger_error(self.path, exc) from exc
         except BaseException:
             self._release()
             raise
@@ -227,13 +227,48 @@ def mark_run(path: str | Path, run_id: str, status: str) -> None:
     path = Path(path)
     if not path.is_file():
         return
-    with FileLock(str(path) + ".lock", timeout=30), closing(sqlite3.connect(path)) as conn:
-        if status == "falhou":
-            conn.execute("DELETE FROM contatos WHERE run_id = ?", (run_id,))
-        conn.execute(
-            "UPDATE execucoes SET status = ?, concluida_em = ? WHERE run_id = ?", (status, _now(), run_id)
+    try:
+        with FileLock(str(path) + ".lock", timeout=30), closing(sqlite3.connect(path)) as conn:
+            if status == "falhou":
+                conn.execute("DELETE FROM contatos WHERE run_id = ?", (run_id,))
+            conn.execute(
+                "UPDATE execucoes SET status = ?, concluida_em = ? WHERE run_id = ?", (status, _now(), run_id)
+            )
+            conn.commit()
+    except sqlite3.DatabaseError as exc:
+        raise ledger_error(path, exc) from exc
+
+
+def check_ledger(path: str | Path) -> None:
+    """Raise a pt-BR :class:`BatchError` when the ledger file exists but cannot be read
+    (``executar`` checks it before starting the notebook)."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ledger_error(path, exc) from exc
+
+
+def ledger_error(path: Path, exc: sqlite3.Error) -> BatchError:
+    """The pt-BR error for a ledger SQLite refused to open, read or write."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if (
+        name.startswith("SQLITE_READONLY")
+        or name.startswith("SQLITE_CANTOPEN")
+        or name.startswith("SQLITE_PERM")
+    ):
+        problem = "não pode ser gravado (pasta somente leitura ou sem permissão)"
+    elif name.startswith("SQLITE_FULL"):
+        problem = "não pode ser gravado: disco cheio"
+    else:
+        problem = (
+            "está corrompido ou não é um registro de contatos (SQLite); restaure a cópia de segurança "
+            "ou mova o arquivo para outro lugar (os limites de contato recomeçam do zero sem ele)"
         )
-        conn.commit()
+    return BatchError(f"registro de contatos {path} {problem} [{name or exc}]")
 
 
 def _add_folder_column(conn: sqlite3.Connection) -> None:

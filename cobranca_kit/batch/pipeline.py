@@ -37,7 +37,7 @@ from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerpri
 from cobranca_kit.batch.runlock import DEFAULT_WAIT_S, RunLock, held_for, reconcile, spill_dir
 from cobranca_kit.batch.workshare import die_with_parent, in_order
 from cobranca_kit.config import Config, load_config
-from cobranca_kit.errors import BatchError
+from cobranca_kit.errors import BatchError, describe_os_error
 
 SUMMARY_VERSION = 1
 STATUSES = ("agendada", "adiada", "ignorada", "ja_planejada", "rejeitada", "sem_etapa_hoje")
@@ -134,9 +134,7 @@ def check_inputs(settings: BatchSettings, config: Config, *, library_given: bool
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BatchError(
-            f"não foi possível criar a pasta das execuções {runs_dir}: {exc.strerror or exc}"
-        ) from exc
+        raise BatchError(f"pasta das execuções: {describe_os_error(exc)}") from exc
     if not os.access(runs_dir, os.W_OK | os.X_OK):
         raise BatchError(
             f"a pasta das execuções {runs_dir} não permite gravação; "
@@ -323,8 +321,22 @@ def run_batch(
 ) -> RunResult:
     """Run the batch; returns the published run folder and the summary.
 
-    ``library`` lets tests pass an in-memory library (single process only).
+    ``library`` lets tests pass an in-memory library (single process only). A failed
+    file operation (read-only folder, full disk) becomes a pt-BR :class:`BatchError`.
     """
+    try:
+        return _run_batch(settings, config, library=library, progress=progress)
+    except OSError as exc:
+        raise BatchError(describe_os_error(exc)) from exc
+
+
+def _run_batch(
+    settings: BatchSettings,
+    config: Config | None,
+    *,
+    library: Any | None,
+    progress: bool,
+) -> RunResult:
     started = time.perf_counter()
     config = config or load_config()
     checked = check_inputs(settings, config, library_given=library is not None)
