@@ -4,7 +4,9 @@ before the notebook starts and leave no run folder."""
 
 from __future__ import annotations
 
+import csv
 import errno
+import json
 import sqlite3
 from pathlib import Path
 
@@ -138,3 +140,49 @@ def test_a_dead_kernel_is_said_in_portuguese_and_discards_the_run(tmp_path: Path
     with sqlite3.connect(ws / "contatos.sqlite") as conn:
         assert conn.execute("SELECT status FROM execucoes WHERE run_id = 'morta'").fetchone() == ("falhou",)
         assert conn.execute("SELECT COUNT(*) FROM contatos").fetchone() == (0,)
+
+
+def _whatsapp_template(ws: Path) -> Path:
+    return ws / "biblioteca" / "nenhuma-amigavel-whatsapp-vencimento" / "v1.yaml"
+
+
+@pytest.mark.parametrize("damage", ["corrompido", "nao_monta"])
+def test_a_broken_approved_template_moving_debtors_to_another_channel_is_recorded_and_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    ws = _ws(tmp_path)
+    path = _whatsapp_template(ws)
+    if damage == "corrompido":
+        path.write_text("formato: 1\nmeta: [isto não fecha\n", encoding="utf-8")
+    else:  # still an approved template file, but its text cannot be compiled
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace("{{ divida.valor | moeda }}", "{{ divida.valor | moeda "), encoding="utf-8"
+        )
+    result = _executar(ws, monkeypatch, "--sem-caderno")
+    assert result.exit_code == 0, result.output
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    with (folder / "decisoes.csv").open(encoding="utf-8-sig") as fh:
+        decisions = list(csv.DictReader(fh, delimiter=";"))
+    assert [(d["devedor_id"], d["canal_usado"]) for d in decisions] == [("D1", "sms"), ("D2", "sms")]
+    assert all(d["motivo"].startswith("whatsapp: ") for d in decisions)
+    summary = json.loads((folder / "resumo.json").read_text(encoding="utf-8"))["decisoes"]
+    assert summary["outro_canal"] == 2 and sum(summary["por_motivo"].values()) == 2
+    if damage == "corrompido":
+        assert [p["arquivo"] for p in summary["biblioteca_com_problemas"]] == [str(path)]
+        assert f"aviso: arquivo da biblioteca ignorado: {path}" in result.stderr
+    else:
+        assert "não pode ser montado" in decisions[0]["motivo"]
+    assert "aviso: 2 devedor(es) em outro canal que o primeiro da régua" in result.stderr
+
+
+def test_a_clean_run_decides_nothing_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _ws(tmp_path)
+    result = _executar(ws, monkeypatch, "--sem-caderno")
+    assert result.exit_code == 0 and "aviso" not in result.stderr
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert (folder / "decisoes.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "linha;devedor_id;passo;estagio;canal_usado;motivo"
+    ]
+    summary = json.loads((folder / "resumo.json").read_text(encoding="utf-8"))["decisoes"]
+    assert summary["outro_canal"] == 0 and summary["biblioteca_com_problemas"] == []

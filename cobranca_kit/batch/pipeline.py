@@ -419,6 +419,7 @@ def _run_locked(
             "adiados_por_canal",
             "devedores_por_estagio",
             "horario",
+            "decisoes",
         )
     }
     totals = Counter()
@@ -475,6 +476,8 @@ def _run_locked(
                 writer.write_rejected(plan.rejected)
                 writer.write_deferred(deferred)
                 writer.write_skipped(skipped)
+                writer.write_decisions(plan.messages)
+                counts["decisoes"].update([m.fallback for m in plan.messages if m.fallback])
                 write_s += time.perf_counter() - t0
                 if bar is not None:
                     bar.update(plan.read)
@@ -585,6 +588,26 @@ def _templates_used(refs: list[str], library_path: Path, library: Any | None) ->
     return out
 
 
+# Distinct reasons listed in ``resumo.json`` (every debtor is in ``decisoes.csv``).
+MAX_DECISION_REASONS = 50
+
+
+def _decisions(reasons: Counter[str], library_path: Path, library: Any | None) -> dict[str, Any]:
+    """What the run decided on its own: debtors moved to another channel (and why), and
+    library files it could not read (an approved template there is invisible to the run)."""
+    from cobranca_kit.library import Library
+
+    lib = library if library is not None else Library(library_path)
+    return {
+        "arquivo": "decisoes.csv",
+        "outro_canal": sum(reasons.values()),
+        "por_motivo": dict(reasons.most_common(MAX_DECISION_REASONS)),
+        "biblioteca_com_problemas": [
+            {"arquivo": str(path), "motivo": reason} for path, reason in getattr(lib, "problems", [])
+        ],
+    }
+
+
 def _progress_bar(path: Path) -> Any:
     from tqdm.auto import tqdm
 
@@ -658,6 +681,7 @@ def _summary(
             "envios_por_hora": dict(sorted(counts["horario"].items())),
         },
         "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, library),
+        "decisoes": _decisions(counts["decisoes"], library_path, library),
         "registro_contatos": {
             "arquivo": str(ledger.path),
             "contatos_gravados": ledger.recorded,
