@@ -22,6 +22,7 @@ from batch_helpers import RUN_DATE, make_workspace, row, write_csv
 
 from cobranca_kit.batch.pipeline import BatchSettings, run_batch
 from cobranca_kit.batch.run import NOTEBOOK_PATH, run_notebook
+from cobranca_kit.batch.runlock import RunLock
 from cobranca_kit.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -310,3 +311,34 @@ def test_a_run_finds_the_lock_free_again_after_an_error(tmp_path: Path) -> None:
         run_batch(BatchSettings(carteira=ws / "falta.csv", data=RUN_DATE), cfg)
     result = run_batch(BatchSettings(carteira=ws / "carteira.csv", data=RUN_DATE, espera_s=0), cfg)
     assert result.summary["contagens"]["por_status"]["agendada"] == 3
+
+
+def test_a_run_that_cannot_wait_says_which_run_holds_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cobranca_kit.cli.main import app
+
+    ws = _workspace(tmp_path, rows=3)
+    monkeypatch.chdir(ws)
+    with RunLock(ws / "contatos.sqlite", "outra-execucao"):
+        result = CliRunner().invoke(
+            app, ["executar", "--carteira", "carteira.csv", "--sem-caderno", "--espera", "0"]
+        )
+    assert result.exit_code == 2
+    assert "a execução outra-execucao (processo" in result.stderr and "esta execução espera" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("erro: a execução outra-execucao")
+    assert not (ws / "runs").exists() or not any((ws / "runs").iterdir())
+
+
+def test_start_up_removes_pieces_left_by_a_killed_run(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, rows=3)
+    left = ws / "runs" / ".2026-11-24_0900_000000.pedacos"
+    left.mkdir(parents=True)
+    (left / "123-1.pedaco").write_bytes(b"D1;Fulana;11987654321")
+    result = run_batch(
+        BatchSettings(carteira=ws / "carteira.csv", data=RUN_DATE), load_config(ws / "cobranca.toml")
+    )
+    assert not left.exists()
+    assert sorted(p.name for p in (ws / "runs").iterdir()) == [result.run_id]

@@ -111,6 +111,12 @@ def register(app: typer.Typer) -> None:
             False, "--sem-caderno", help="Roda sem o caderno (sem papermill, sem HTML): mais rápido."
         ),
         config: Path = typer.Option(None, "--config", help="Caminho do cobranca.toml (padrão: pasta atual)."),
+        espera: float = typer.Option(
+            120,
+            "--espera",
+            min=0,
+            help="Minutos de espera por outra execução em andamento no mesmo registro de contatos.",
+        ),
     ) -> None:
         """Gera o conjunto de mensagens do dia a partir da carteira (executa o caderno com papermill).
 
@@ -123,7 +129,12 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_config(config)
         settings = BatchSettings(
-            carteira=carteira, data=_date(data), hora=_time(hora), dry_run=dry_run, processos=processos
+            carteira=carteira,
+            data=_date(data),
+            hora=_time(hora),
+            dry_run=dry_run,
+            processos=processos,
+            espera_s=espera * 60,
         )
         for key, value in _extra_parameters(ctx.args):
             parse_parameter(settings, key, value)
