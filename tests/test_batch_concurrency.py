@@ -342,3 +342,39 @@ def test_start_up_removes_pieces_left_by_a_killed_run(tmp_path: Path) -> None:
     )
     assert not left.exists()
     assert sorted(p.name for p in (ws / "runs").iterdir()) == [result.run_id]
+
+
+@pytest.mark.parametrize("mode", ["sem_caderno", "caderno"])
+def test_the_run_id_is_chosen_with_the_lock_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Two runs started in the same second must not pick the same id (and folder)."""
+    from filelock import FileLock, Timeout
+
+    from cobranca_kit.batch import pipeline, run
+    from cobranca_kit.batch.runlock import lock_path
+
+    ws = _workspace(tmp_path, rows=2)
+    held: list[bool] = []
+    original = pipeline.new_run_id
+
+    def probing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        probe = FileLock(str(lock_path(ws / "contatos.sqlite")))
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            held.append(True)
+        else:
+            probe.release()
+            held.append(False)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "new_run_id", probing)
+    monkeypatch.setattr(run, "new_run_id", probing)
+    settings = BatchSettings(carteira=ws / "carteira.csv", data=RUN_DATE)
+    cfg = load_config(ws / "cobranca.toml")
+    if mode == "caderno":
+        run_notebook(settings, cfg, progress=False, html=False)
+    else:
+        run_batch(settings, cfg)
+    assert held == [True]

@@ -343,7 +343,6 @@ def _run_batch(
     empresa, regua, canais, carteira = checked.empresa, checked.regua, checked.canais, checked.carteira
     regua_path, library_path, runs_dir, ledger_path = resolve_paths(settings, config)
     run_time = settings.run_time()
-    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
     plan_settings = PlanSettings(
         run_time=run_time,
         regua=regua,
@@ -359,13 +358,19 @@ def _run_batch(
     # One run at a time per ledger, from planning until published and complete (the
     # papermill wrapper already holds it for the run its kernel carries out).
     run_lock = (
-        None if held_for(ledger_path, run_id) else RunLock(ledger_path, run_id, wait_s=settings.espera_s)
+        None
+        if held_for(ledger_path, settings.run_id)
+        else RunLock(ledger_path, settings.run_id, wait_s=settings.espera_s)
     )
     if run_lock is not None:
         run_lock.acquire()
     try:
         if run_lock is not None:
             reconcile(ledger_path, runs_dir, dry_run=settings.dry_run)
+        # Chosen with the lock held: runs started in the same second get different ids.
+        run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+        if run_lock is not None:
+            run_lock.claim(run_id)
         return _run_locked(
             settings,
             config,

@@ -109,11 +109,13 @@ def run_notebook(
     _, _, runs_dir, ledger_path = resolve_paths(settings, config)
     run_time = settings.run_time()  # fixed once, so the run id and the notebook agree
     settings = replace(settings, data=run_time.date(), hora=run_time.time())
-    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
     # Held until the run is published and marked complete; the kernel sees it is held for its run.
-    with RunLock(ledger_path, run_id, wait_s=settings.espera_s):
+    with RunLock(ledger_path, settings.run_id, wait_s=settings.espera_s) as lock:
         check_ledger(ledger_path)  # a corrupt ledger is said plainly, before the kernel starts
         reconcile(ledger_path, runs_dir, dry_run=settings.dry_run)
+        # Chosen with the lock held: runs started in the same second get different ids.
+        run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+        lock.claim(run_id)
         try:
             return _run_notebook_locked(
                 settings, config, notebook, run_id, runs_dir, ledger_path, progress, html

@@ -72,12 +72,16 @@ def _holder(ledger: Path) -> dict[str, object]:
 
 
 class RunLock:
-    """The run lock of one ledger, held by ``run_id`` (a context manager)."""
+    """The run lock of one ledger (a context manager).
+
+    ``run_id`` may be chosen once the lock is held (two runs started in the same
+    second would otherwise pick the same id): :meth:`claim` records it.
+    """
 
     def __init__(
         self,
         ledger: str | Path,
-        run_id: str,
+        run_id: str | None = None,
         *,
         wait_s: float | None = DEFAULT_WAIT_S,
         notify: Callable[[str], None] = _warn,
@@ -114,16 +118,7 @@ class RunLock:
                         f"{who} ainda está em andamento após {self.wait_s:.0f} s de espera; "
                         "tente de novo quando ela terminar"
                     ) from exc
-            holder_path(self.ledger).write_text(
-                json.dumps(
-                    {
-                        "execucao": self.run_id,
-                        "pid": os.getpid(),
-                        "desde": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    }
-                ),
-                encoding="utf-8",
-            )
+            self.claim(self.run_id)
         except OSError as exc:
             self.release()
             raise BatchError(
@@ -131,19 +126,33 @@ class RunLock:
                 f"{exc.strerror or exc} (a pasta precisa permitir gravação)"
             ) from exc
 
+    def claim(self, run_id: str | None) -> None:
+        """Record which run holds the lock (shown to a run that waits; read by :func:`held_for`)."""
+        self.run_id = run_id
+        holder_path(self.ledger).write_text(
+            json.dumps(
+                {
+                    "execucao": run_id,
+                    "pid": os.getpid(),
+                    "desde": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                }
+            ),
+            encoding="utf-8",
+        )
+
     def release(self) -> None:
         if self._lock.is_locked:
-            if _holder(self.ledger).get("execucao") == self.run_id:
+            if _holder(self.ledger).get("pid") == os.getpid():
                 with contextlib.suppress(OSError):
                     holder_path(self.ledger).unlink()
             self._lock.release()
 
 
-def held_for(ledger: str | Path, run_id: str) -> bool:
+def held_for(ledger: str | Path, run_id: str | None) -> bool:
     """True when another process holds the run lock of ``ledger`` for ``run_id`` itself
     (the ``executar`` process, for the run its notebook's kernel carries out)."""
     ledger = Path(ledger)
-    if _holder(ledger).get("execucao") != run_id or not lock_path(ledger).exists():
+    if run_id is None or _holder(ledger).get("execucao") != run_id or not lock_path(ledger).exists():
         return False
     probe = FileLock(str(lock_path(ledger)))
     try:
