@@ -597,12 +597,9 @@ def _templates_used(refs: list[str], library_path: Path, library: Any | None) ->
 MAX_DECISION_REASONS = 50
 
 
-def _decisions(reasons: Counter[str], library_path: Path, library: Any | None) -> dict[str, Any]:
+def _decisions(reasons: Counter[str], lib: Any) -> dict[str, Any]:
     """What the run decided on its own: debtors moved to another channel (and why), and
     library files it could not read (an approved template there is invisible to the run)."""
-    from cobranca_kit.library import Library
-
-    lib = library if library is not None else Library(library_path)
     return {
         "arquivo": "decisoes.csv",
         "outro_canal": sum(reasons.values()),
@@ -648,6 +645,9 @@ def _summary(
             f"contagem inconsistente: {accepted} linhas aceitas, mas {outcome + status['sem_etapa_hoje']} "
             "com destino (agendada, adiada, ignorada, já planejada ou sem etapa hoje)"
         )
+    from cobranca_kit.library import Library
+
+    lib = library if library is not None else Library(library_path)  # one scan for both lists
     total_s = time.perf_counter() - started
     return {
         "versao_resumo": SUMMARY_VERSION,
@@ -685,8 +685,8 @@ def _summary(
             "adiados_por_canal": dict(counts["adiados_por_canal"]),
             "envios_por_hora": dict(sorted(counts["horario"].items())),
         },
-        "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, library),
-        "decisoes": _decisions(counts["decisoes"], library_path, library),
+        "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, lib),
+        "decisoes": _decisions(counts["decisoes"], lib),
         "registro_contatos": {
             "arquivo": str(ledger.path),
             "contatos_gravados": ledger.recorded,
