@@ -74,6 +74,8 @@ def describe_os_error(exc: OSError) -> str:
             f"sem permissão de gravação{where}: a pasta de trabalho está somente leitura ou pertence "
             "a outro usuário; rode numa pasta gravável"
         )
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return f"caminho ocupado{where}: um arquivo está onde deveria haver uma pasta (ou o contrário)"
     if exc.errno == errno.ENOENT:
         return f"arquivo ou pasta não encontrado{where}"
     return f"falha de leitura ou gravação{where}: {exc.strerror or exc}"

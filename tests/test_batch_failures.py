@@ -186,3 +186,17 @@ def test_a_clean_run_decides_nothing_on_its_own(tmp_path: Path, monkeypatch: pyt
     ]
     summary = json.loads((folder / "resumo.json").read_text(encoding="utf-8"))["decisoes"]
     assert summary["outro_canal"] == 0 and summary["biblioteca_com_problemas"] == []
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_a_ledger_that_cannot_be_created_is_said_in_portuguese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    ws = _ws(tmp_path)
+    (ws / "ocupado").write_text("um arquivo, não uma pasta", encoding="utf-8")
+    with (ws / "cobranca.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[pastas]\nledger = "ocupado/contatos.sqlite"\n')
+    text = _plain_error(_executar(ws, monkeypatch, *MODES[mode]))
+    assert f"não foi possível reservar o registro de contatos {ws / 'ocupado' / 'contatos.sqlite'}" in text
+    assert "um arquivo está onde deveria haver uma pasta" in text
+    assert _runs(ws) == []

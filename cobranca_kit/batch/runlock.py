@@ -35,7 +35,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from cobranca_kit.errors import BatchError
+from cobranca_kit.errors import BatchError, describe_os_error
 
 LOCK_SUFFIX = ".execucao.lock"
 HOLDER_SUFFIX = ".execucao.json"
@@ -123,7 +123,7 @@ class RunLock:
             self.release()
             raise BatchError(
                 f"não foi possível reservar o registro de contatos {self.ledger} para esta execução: "
-                f"{exc.strerror or exc} (a pasta precisa permitir gravação)"
+                f"{describe_os_error(exc)}"
             ) from exc
 
     def claim(self, run_id: str | None) -> None:
