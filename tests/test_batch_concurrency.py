@@ -126,8 +126,7 @@ def test_a_second_run_waits_for_the_first_and_contacts_nobody_twice(tmp_path: Pa
     try:
         _wait_for(lambda: paused.exists() or "error" in first, "a primeira execução planejar")
         second = _cli(ws)
-        waiting = tmp_path / "segunda.err"
-        lines: list[str] = []
+        lines: list[str] = []  # its stderr, read here while it runs
 
         def read_err() -> None:
             assert second.stderr is not None
@@ -143,9 +142,10 @@ def test_a_second_run_waits_for_the_first_and_contacts_nobody_twice(tmp_path: Pa
     finally:
         gate.touch()
         thread.join(WAIT_S)
-    out, _ = second.communicate(timeout=WAIT_S)
+    assert second.stdout is not None
+    out = second.stdout.read()
+    second.wait(WAIT_S)
     reader.join(WAIT_S)
-    waiting.write_text("".join(lines), encoding="utf-8")
     assert "error" not in first, first.get("error")
     assert second.returncode == 0, "".join(lines)
     assert any("está em andamento" in line and "espera" in line for line in lines)
