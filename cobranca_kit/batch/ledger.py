@@ -5,6 +5,8 @@ contacts of earlier *completed* runs and adds its own. A run is registered as
 ``em_andamento`` and only counts for later runs once marked ``concluida``; a
 failed or interrupted run therefore leaves no contact behind that would block a
 rerun. A dry run opens the file read-only (or not at all) and writes nothing.
+One run at a time per ledger, and the clean-up of runs a crash interrupted
+(``execucoes.pasta`` says where each run is published): :mod:`cobranca_kit.batch.runlock`.
 """
 
 from __future__ import annotations

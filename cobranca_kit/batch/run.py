@@ -101,8 +101,12 @@ def run_notebook(
     progress: bool = True,
     html: bool = True,
 ) -> NotebookRun:
-    """Execute the batch notebook for ``settings`` and publish the run folder."""
+    """Execute the batch notebook for ``settings`` and publish the run folder.
 
+    The inputs are checked first (no kernel, no folder for a missing file); the run
+    lock (:mod:`cobranca_kit.batch.runlock`) is held from before the kernel starts
+    until the folder is published and the run marked complete.
+    """
     if not notebook.is_file():
         raise BatchError(f"caderno não encontrado: {notebook}")
     check_inputs(settings, config)  # before the kernel starts: a bad input leaves no failed run
