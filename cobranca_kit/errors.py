@@ -60,3 +60,22 @@ class RenderError(CobrancaKitError):
 
 class BatchError(CobrancaKitError):
     """A batch run could not be completed."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A pt-BR sentence for a failed file operation: what failed, on which file, what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disco cheio ao gravar{where}; libere espaço e rode de novo"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (
+            f"sem permissão de gravação{where}: a pasta de trabalho está somente leitura ou pertence "
+            "a outro usuário; rode numa pasta gravável"
+        )
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return f"caminho ocupado{where}: um arquivo está onde deveria haver uma pasta (ou o contrário)"
+    if exc.errno == errno.ENOENT:
+        return f"arquivo ou pasta não encontrado{where}"
+    return f"falha de leitura ou gravação{where}: {exc.strerror or exc}"

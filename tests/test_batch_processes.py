@@ -105,14 +105,13 @@ def test_worker_pieces_travel_in_files_that_are_gone_after_the_run(
     from cobranca_kit.batch.outputs import SpilledMessages
 
     monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 4)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(pipeline_module.tempfile, "tempdir", str(scratch))
     loaded: list[int] = []
+    folders: set[Path] = set()
     original = SpilledMessages.load
 
     def counting(self: SpilledMessages):  # type: ignore[no-untyped-def]
         loaded.append(len(self))
+        folders.add(self.path.parent)
         return original(self)
 
     monkeypatch.setattr(SpilledMessages, "load", counting)
@@ -121,7 +120,10 @@ def test_worker_pieces_travel_in_files_that_are_gone_after_the_run(
     assert counts_two == counts
     _same(one, two)
     assert sum(loaded) > 0  # some pieces came from the worker, through a file
-    assert list(scratch.iterdir()) == []
+    # ... a hidden folder of the workspace's runs folder (personal data stays there), removed
+    assert [f.parent for f in folders] == [tmp_path / "p2" / "runs"]
+    assert not any(f.exists() for f in folders)
+    assert not list((tmp_path / "p2" / "runs").glob(".*"))
 
 
 def test_a_small_portfolio_runs_in_fewer_processes_than_asked_with_the_same_files(
@@ -184,9 +186,6 @@ def test_a_piece_failing_in_any_process_fails_the_run_and_leaves_nothing_behind(
     from cobranca_kit.batch.plan import Planner
 
     monkeypatch.setattr(pipeline_module, "WORKER_TASK_ROWS", 4)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(pipeline_module.tempfile, "tempdir", str(scratch))
     main_pid = os.getpid()
     original = Planner.plan_chunk
 
@@ -208,4 +207,4 @@ def test_a_piece_failing_in_any_process_fails_the_run_and_leaves_nothing_behind(
         run_batch(settings, cfg)
     assert not (ws / "runs" / "falha").exists()
     assert (ws / "runs" / "falha.falhou").is_dir()
-    assert list(scratch.iterdir()) == []
+    assert not list((ws / "runs").glob(".*"))  # no staging folder, no spilled piece

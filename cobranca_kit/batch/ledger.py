@@ -5,6 +5,8 @@ contacts of earlier *completed* runs and adds its own. A run is registered as
 ``em_andamento`` and only counts for later runs once marked ``concluida``; a
 failed or interrupted run therefore leaves no contact behind that would block a
 rerun. A dry run opens the file read-only (or not at all) and writes nothing.
+One run at a time per ledger, and the clean-up of runs a crash interrupted
+(``execucoes.pasta`` says where each run is published): :mod:`cobranca_kit.batch.runlock`.
 """
 
 from __future__ import annotations
@@ -74,8 +76,17 @@ class Ledger:
     when the run's outputs are in place, or :meth:`fail` to discard its contacts.
     """
 
-    def __init__(self, path: str | Path, run_id: str, run_date: dt.date, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        run_id: str,
+        run_date: dt.date,
+        *,
+        dry_run: bool = False,
+        folder: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.folder = folder  # where the run is published (reconciling an interrupted run looks there)
         self.run_id = run_id
         self.run_date = run_date
         self.dry_run = dry_run
@@ -108,6 +119,7 @@ class Ledger:
         try:
             self._conn = sqlite3.connect(self.path)
             self._conn.executescript(_SCHEMA)
+            _add_folder_column(self._conn)
             row = self._conn.execute(
                 "SELECT status FROM execucoes WHERE run_id = ?", (self.run_id,)
             ).fetchone()
@@ -115,14 +127,14 @@ class Ledger:
                 raise BatchError(f"a execução {self.run_id} já foi concluída; use outro identificador")
             self._conn.execute("DELETE FROM contatos WHERE run_id = ?", (self.run_id,))
             self._conn.execute(
-                "INSERT OR REPLACE INTO execucoes (run_id, data_execucao, iniciada_em, status) "
-                "VALUES (?, ?, ?, 'em_andamento')",
-                (self.run_id, self.run_date.isoformat(), _now()),
+                "INSERT OR REPLACE INTO execucoes (run_id, data_execucao, iniciada_em, status, pasta) "
+                "VALUES (?, ?, ?, 'em_andamento', ?)",
+                (self.run_id, self.run_date.isoformat(), _now(), str(self.folder) if self.folder else None),
             )
             self._conn.commit()
         except sqlite3.DatabaseError as exc:
             self._release()
-            raise BatchError(f"registro de contatos ilegível: {self.path} ({exc})") from exc
+            raise ledger_error(self.path, exc) from exc
         except BaseException:
             self._release()
             raise
@@ -217,13 +229,54 @@ def mark_run(path: str | Path, run_id: str, status: str) -> None:
     path = Path(path)
     if not path.is_file():
         return
-    with FileLock(str(path) + ".lock", timeout=30), closing(sqlite3.connect(path)) as conn:
-        if status == "falhou":
-            conn.execute("DELETE FROM contatos WHERE run_id = ?", (run_id,))
-        conn.execute(
-            "UPDATE execucoes SET status = ?, concluida_em = ? WHERE run_id = ?", (status, _now(), run_id)
+    try:
+        with FileLock(str(path) + ".lock", timeout=30), closing(sqlite3.connect(path)) as conn:
+            if status == "falhou":
+                conn.execute("DELETE FROM contatos WHERE run_id = ?", (run_id,))
+            conn.execute(
+                "UPDATE execucoes SET status = ?, concluida_em = ? WHERE run_id = ?", (status, _now(), run_id)
+            )
+            conn.commit()
+    except sqlite3.DatabaseError as exc:
+        raise ledger_error(path, exc) from exc
+
+
+def check_ledger(path: str | Path) -> None:
+    """Raise a pt-BR :class:`BatchError` when the ledger file exists but cannot be read
+    (``executar`` checks it before starting the notebook)."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ledger_error(path, exc) from exc
+
+
+def ledger_error(path: Path, exc: sqlite3.Error) -> BatchError:
+    """The pt-BR error for a ledger SQLite refused to open, read or write."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if (
+        name.startswith("SQLITE_READONLY")
+        or name.startswith("SQLITE_CANTOPEN")
+        or name.startswith("SQLITE_PERM")
+    ):
+        problem = "não pode ser gravado (pasta somente leitura ou sem permissão)"
+    elif name.startswith("SQLITE_FULL"):
+        problem = "não pode ser gravado: disco cheio"
+    else:
+        problem = (
+            "está corrompido ou não é um registro de contatos (SQLite); restaure a cópia de segurança "
+            "ou mova o arquivo para outro lugar (os limites de contato recomeçam do zero sem ele)"
         )
-        conn.commit()
+    return BatchError(f"registro de contatos {path} {problem} [{name or exc}]")
+
+
+def _add_folder_column(conn: sqlite3.Connection) -> None:
+    """``execucoes.pasta`` (the run's published folder), added to ledgers made before it existed."""
+    if "pasta" not in {row[1] for row in conn.execute("PRAGMA table_info(execucoes)")}:
+        conn.execute("ALTER TABLE execucoes ADD COLUMN pasta TEXT")
 
 
 def _now() -> str:

@@ -54,6 +54,8 @@ MESSAGE_COLUMNS = [
 REJECTED_COLUMNS = ["linha", "devedor_id", "campo", "categoria", "motivo"]
 DEFERRED_COLUMNS = ["linha", "devedor_id", "passo", "estagio", "canal", "motivo", "proximo_contato_em"]
 SKIPPED_COLUMNS = ["linha", "devedor_id", "passo", "estagio", "categoria", "motivo"]
+# Debtors moved to another channel than the régua's first usable one, and why.
+DECISION_COLUMNS = ["linha", "devedor_id", "passo", "estagio", "canal_usado", "motivo"]
 
 _MESSAGE_SCHEMA = pa.schema(
     [
@@ -323,6 +325,7 @@ class RunWriter:
         self._open_csv("rejeitados.csv", REJECTED_COLUMNS)
         self._open_csv("adiados.csv", DEFERRED_COLUMNS)
         self._open_csv("ignorados.csv", SKIPPED_COLUMNS)
+        self._open_csv("decisoes.csv", DECISION_COLUMNS)
 
     def _open_messages_csv(self) -> None:
         """``mensagens.csv`` takes encoded bytes: opened binary, with the BOM and header a text file gets."""
@@ -402,6 +405,12 @@ class RunWriter:
 
     def write_deferred(self, rows: Iterable[Deferred]) -> None:
         self._writers["adiados.csv"].writer.writerows(csv_safe_row(tuple(r.as_row().values())) for r in rows)
+
+    def write_decisions(self, messages: Iterable[PlannedMessage]) -> None:
+        """A row per message planned on a later channel because the earlier ones failed."""
+        self._writers["decisoes.csv"].writer.writerows(
+            (m.line, m.debtor_id, m.step, m.stage, m.channel, m.fallback) for m in messages if m.fallback
+        )
 
     def write_skipped(self, rows: Iterable[Skipped]) -> None:
         self._writers["ignorados.csv"].writer.writerows(csv_safe_row(self._SKIPPED_ROW(r)) for r in rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-import tempfile
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -35,9 +35,10 @@ from cobranca_kit.batch.portfolio import (
     read_raw_chunks,
 )
 from cobranca_kit.batch.regua import BATCH_CHANNELS, load_regua, regua_fingerprint
-from cobranca_kit.batch.workshare import in_order
+from cobranca_kit.batch.runlock import DEFAULT_WAIT_S, RunLock, held_for, reconcile, spill_dir
+from cobranca_kit.batch.workshare import die_with_parent, in_order
 from cobranca_kit.config import Config, load_config
-from cobranca_kit.errors import BatchError
+from cobranca_kit.errors import BatchError, describe_os_error
 
 SUMMARY_VERSION = 1
 STATUSES = ("agendada", "adiada", "ignorada", "ja_planejada", "rejeitada", "sem_etapa_hoje")
@@ -64,6 +65,7 @@ class BatchSettings:
     publish: bool = True
     write_eml: bool = True
     write_payloads: bool = True
+    espera_s: float | None = DEFAULT_WAIT_S  # wait for a run holding the ledger (None: no limit)
 
     def run_time(self) -> dt.datetime:
         now = dt.datetime.now(BRT)
@@ -103,6 +105,45 @@ def resolve_paths(settings: BatchSettings, config: Config) -> tuple[Path, Path, 
     return regua, library, runs, ledger  # type: ignore[return-value]
 
 
+@dataclass
+class CheckedInputs:
+    empresa: Any
+    regua: Any
+    canais: tuple[str, ...] | None
+    carteira: Path
+
+
+def check_inputs(settings: BatchSettings, config: Config, *, library_given: bool = False) -> CheckedInputs:
+    """Check what a run needs before anything starts (``executar`` calls it before the
+    notebook, so a missing file leaves no failed run folder): the creditor in the
+    config, the régua, the channels, the portfolio, the library, a writable runs folder."""
+    empresa = config.require_empresa()
+    regua_path, library_path, runs_dir, _ = resolve_paths(settings, config)
+    regua = load_regua(regua_path)
+    canais = tuple(settings.canais) if settings.canais else None
+    if canais:
+        bad = [c for c in canais if c not in BATCH_CHANNELS]
+        if bad:
+            raise BatchError(
+                f"canal desconhecido em 'canais': {', '.join(bad)} (use {', '.join(BATCH_CHANNELS)})"
+            )
+    carteira = Path(settings.carteira)
+    if not carteira.is_file():
+        raise BatchError(f"carteira não encontrada: {carteira}")
+    if not library_given and not library_path.exists():
+        raise BatchError(f"biblioteca de modelos não encontrada: {library_path}")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"pasta das execuções: {describe_os_error(exc)}") from exc
+    if not os.access(runs_dir, os.W_OK | os.X_OK):
+        raise BatchError(
+            f"a pasta das execuções {runs_dir} não permite gravação; "
+            "rode numa pasta de trabalho gravável ou ajuste [pastas] execucoes"
+        )
+    return CheckedInputs(empresa, regua, canais, carteira)
+
+
 # Worker-process state: one Planner per process, built once; pieces spilled so far.
 _WORKER: Planner | None = None
 _SPILLED = 0
@@ -129,8 +170,10 @@ def processes_for(carteira: Path, requested: int) -> int:
 WORKER_TASK_ROWS = 2_000
 
 
-def _init_worker(plan_settings: PlanSettings) -> None:
+def _init_worker(plan_settings: PlanSettings, parent: int | None = None, spill: Path | None = None) -> None:
     global _WORKER
+    if parent is not None:
+        die_with_parent(parent, spill)
     if _WORKER is None or _WORKER.settings != plan_settings:  # not inherited from the parent
         _WORKER = Planner(plan_settings)
 
@@ -175,7 +218,11 @@ def _worker_tasks(carteira: Path, colunas: dict[str, str], chunk_rows: int) -> I
 
 
 def _planned_chunks(
-    settings: BatchSettings, plan_settings: PlanSettings, processes: int, library: Any | None
+    settings: BatchSettings,
+    plan_settings: PlanSettings,
+    processes: int,
+    library: Any | None,
+    spill: Path | None = None,
 ) -> Iterator[ChunkPlan]:
     """Plan chunks in order, in this process alone or with ``processes - 1`` workers.
 
@@ -187,7 +234,8 @@ def _planned_chunks(
     Afterwards this process reads the file into tasks, applies the caps and
     writes, and plans a piece itself whenever the next one to write is not back
     from a worker yet (:func:`~cobranca_kit.batch.workshare.in_order`); workers
-    parse, plan and encode.
+    parse, plan and encode. Their pieces travel through ``spill`` (a hidden folder of
+    the runs folder, removed at the end; workers die with this process and remove it).
     """
     global _WORKER
     with _collector_tuned() as freeze:
@@ -205,21 +253,25 @@ def _planned_chunks(
             planner.warm_up()
             freeze()  # before the fork, so the workers inherit a frozen heap
             workers = processes - 1
+            if spill is None:
+                raise BatchError("pasta dos pedaços não definida para processos > 1")
+            spill.mkdir(parents=True, exist_ok=True)
             pool = ProcessPoolExecutor(
-                max_workers=workers, initializer=_init_worker, initargs=(plan_settings,)
+                max_workers=workers, initializer=_init_worker, initargs=(plan_settings, os.getpid(), spill)
             )
-            with tempfile.TemporaryDirectory(prefix="cobranca-kit-pedacos-") as spill:
-                try:
-                    yield from in_order(
-                        tasks,
-                        lambda task: pool.submit(_plan_in_worker, task, Path(spill)),
-                        lambda task: planner.plan_chunk(_task_chunk(task)),
-                        workers,
-                    )
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
-                    raise
+            try:
+                yield from in_order(
+                    tasks,
+                    lambda task: pool.submit(_plan_in_worker, task, spill),
+                    lambda task: planner.plan_chunk(_task_chunk(task)),
+                    workers,
+                )
                 pool.shutdown(wait=True)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # queued pieces are not planned for nothing
+                raise
+            finally:
+                shutil.rmtree(spill, ignore_errors=True)
             planner.resolver.verdicts.save()  # this process's new verdicts (a worker's are computed again)
         finally:
             _WORKER = None
@@ -270,26 +322,28 @@ def run_batch(
 ) -> RunResult:
     """Run the batch; returns the published run folder and the summary.
 
-    ``library`` lets tests pass an in-memory library (single process only).
+    ``library`` lets tests pass an in-memory library (single process only). A failed
+    file operation (read-only folder, full disk) becomes a pt-BR :class:`BatchError`.
     """
+    try:
+        return _run_batch(settings, config, library=library, progress=progress)
+    except OSError as exc:
+        raise BatchError(describe_os_error(exc)) from exc
+
+
+def _run_batch(
+    settings: BatchSettings,
+    config: Config | None,
+    *,
+    library: Any | None,
+    progress: bool,
+) -> RunResult:
     started = time.perf_counter()
     config = config or load_config()
-    empresa = config.require_empresa()
+    checked = check_inputs(settings, config, library_given=library is not None)
+    empresa, regua, canais, carteira = checked.empresa, checked.regua, checked.canais, checked.carteira
     regua_path, library_path, runs_dir, ledger_path = resolve_paths(settings, config)
-    regua = load_regua(regua_path)
-    canais = tuple(settings.canais) if settings.canais else None
-    if canais:
-        bad = [c for c in canais if c not in BATCH_CHANNELS]
-        if bad:
-            raise BatchError(
-                f"canal desconhecido em 'canais': {', '.join(bad)} (use {', '.join(BATCH_CHANNELS)})"
-            )
-    carteira = Path(settings.carteira)
-    if not carteira.is_file():
-        raise BatchError(f"carteira não encontrada: {carteira}")
     run_time = settings.run_time()
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
     plan_settings = PlanSettings(
         run_time=run_time,
         regua=regua,
@@ -299,12 +353,65 @@ def run_batch(
         write_eml=settings.write_eml,
         write_payloads=settings.write_payloads,
     )
-    if library is None and not library_path.exists():
-        raise BatchError(f"biblioteca de modelos não encontrada: {library_path}")
     if library is not None and settings.processos > 1:
         raise BatchError("uma biblioteca em memória só funciona com processos = 1")
     processes = processes_for(carteira, settings.processos)
+    # One run at a time per ledger, from planning until published and complete (the
+    # papermill wrapper already holds it for the run its kernel carries out).
+    run_lock = (
+        None
+        if held_for(ledger_path, settings.run_id)
+        else RunLock(ledger_path, settings.run_id, wait_s=settings.espera_s)
+    )
+    if run_lock is not None:
+        run_lock.acquire()
+    try:
+        if run_lock is not None:
+            reconcile(ledger_path, runs_dir, dry_run=settings.dry_run)
+        # Chosen with the lock held: runs started in the same second get different ids.
+        run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+        if run_lock is not None:
+            run_lock.claim(run_id)
+        return _run_locked(
+            settings,
+            config,
+            library,
+            progress,
+            started,
+            empresa.nome,
+            regua_path,
+            library_path,
+            runs_dir,
+            ledger_path,
+            run_id,
+            run_time,
+            carteira,
+            plan_settings,
+            processes,
+        )
+    finally:
+        if run_lock is not None:
+            run_lock.release()
 
+
+def _run_locked(
+    settings: BatchSettings,
+    config: Config,
+    library: Any | None,
+    progress: bool,
+    started: float,
+    credor: str,
+    regua_path: Path | None,
+    library_path: Path,
+    runs_dir: Path,
+    ledger_path: Path,
+    run_id: str,
+    run_time: dt.datetime,
+    carteira: Path,
+    plan_settings: PlanSettings,
+    processes: int,
+) -> RunResult:
+    """The body of :func:`run_batch`, with the run lock held."""
     counts: dict[str, Counter[str]] = {
         k: Counter()
         for k in (
@@ -318,6 +425,7 @@ def run_batch(
             "adiados_por_canal",
             "devedores_por_estagio",
             "horario",
+            "decisoes",
         )
     }
     totals = Counter()
@@ -325,12 +433,13 @@ def run_batch(
     writer = RunWriter(runs_dir, run_id, staging=settings.staging)
     write_s = 0.0
     planned_now: dict[str, list[dt.datetime]] = {}
-    ledger = Ledger(ledger_path, run_id, run_time.date(), dry_run=settings.dry_run)
+    ledger = Ledger(ledger_path, run_id, run_time.date(), dry_run=settings.dry_run, folder=writer.final_dir)
     identities = IdentityGuard()
     bar = _progress_bar(carteira) if progress else None
+    spill = spill_dir(runs_dir, run_id)
     try:
         with ledger:
-            for piece in _planned_chunks(settings, plan_settings, processes, library):
+            for piece in _planned_chunks(settings, plan_settings, processes, library, spill):
                 plan = identities.set_aside(piece)  # an id reused by another person
                 totals["lidas"] += plan.read
                 totals["aceitas"] += plan.accepted
@@ -375,6 +484,8 @@ def run_batch(
                 writer.write_rejected(plan.rejected)
                 writer.write_deferred(deferred)
                 writer.write_skipped(skipped)
+                writer.write_decisions(plan.messages)
+                counts["decisoes"].update([m.fallback for m in plan.messages if m.fallback])
                 write_s += time.perf_counter() - t0
                 if bar is not None:
                     bar.update(plan.read)
@@ -394,7 +505,7 @@ def run_batch(
                 started,
                 write_s,
                 ledger,
-                empresa.nome,
+                credor,
                 library,
                 processes,
             )
@@ -485,6 +596,23 @@ def _templates_used(refs: list[str], library_path: Path, library: Any | None) ->
     return out
 
 
+# Distinct reasons listed in ``resumo.json`` (every debtor is in ``decisoes.csv``).
+MAX_DECISION_REASONS = 50
+
+
+def _decisions(reasons: Counter[str], lib: Any) -> dict[str, Any]:
+    """What the run decided on its own: debtors moved to another channel (and why), and
+    library files it could not read (an approved template there is invisible to the run)."""
+    return {
+        "arquivo": "decisoes.csv",
+        "outro_canal": sum(reasons.values()),
+        "por_motivo": dict(reasons.most_common(MAX_DECISION_REASONS)),
+        "biblioteca_com_problemas": [
+            {"arquivo": str(path), "motivo": reason} for path, reason in getattr(lib, "problems", [])
+        ],
+    }
+
+
 def _progress_bar(path: Path) -> Any:
     from tqdm.auto import tqdm
 
@@ -520,6 +648,9 @@ def _summary(
             f"contagem inconsistente: {accepted} linhas aceitas, mas {outcome + status['sem_etapa_hoje']} "
             "com destino (agendada, adiada, ignorada, já planejada ou sem etapa hoje)"
         )
+    from cobranca_kit.library import Library
+
+    lib = library if library is not None else Library(library_path)  # one scan for both lists
     total_s = time.perf_counter() - started
     return {
         "versao_resumo": SUMMARY_VERSION,
@@ -557,7 +688,8 @@ def _summary(
             "adiados_por_canal": dict(counts["adiados_por_canal"]),
             "envios_por_hora": dict(sorted(counts["horario"].items())),
         },
-        "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, library),
+        "modelos_usados": _templates_used(sorted(counts["modelo"]), library_path, lib),
+        "decisoes": _decisions(counts["decisoes"], lib),
         "registro_contatos": {
             "arquivo": str(ledger.path),
             "contatos_gravados": ledger.recorded,

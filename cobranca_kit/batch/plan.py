@@ -57,6 +57,8 @@ class PlannedMessage:
     last_contacts: tuple[dt.datetime, ...] = ()
     whatsapp_payload: dict[str, Any] | None = None
     eml: bytes | None = None
+    # Why the channels before this one were not used ("whatsapp: ..."), recorded in decisoes.csv.
+    fallback: str = ""
 
 
 @dataclass(slots=True)
@@ -421,6 +423,8 @@ class Planner:
         for channel in channels:
             attempt = self._try_channel(debtor, resolved, channel, data, key)
             if isinstance(attempt, PlannedMessage):
+                if reasons:
+                    attempt.fallback = "; ".join(reasons)
                 return attempt
             reasons.append(f"{channel}: {attempt}")
             if self.regua.sem_modelo == "ignorar":

@@ -18,11 +18,12 @@ from typing import Any
 
 import yaml
 
-from cobranca_kit.batch.ledger import mark_run
+from cobranca_kit.batch.ledger import check_ledger, mark_run
 from cobranca_kit.batch.outputs import mark_failed, publish, staging_dir
-from cobranca_kit.batch.pipeline import BatchSettings, new_run_id, resolve_paths
+from cobranca_kit.batch.pipeline import BatchSettings, check_inputs, new_run_id, resolve_paths
+from cobranca_kit.batch.runlock import RunLock, reconcile
 from cobranca_kit.config import Config
-from cobranca_kit.errors import BatchError
+from cobranca_kit.errors import BatchError, CobrancaKitError, describe_os_error
 
 NOTEBOOK_NAME = "02_conjunto_mensagens.ipynb"
 
@@ -100,17 +101,47 @@ def run_notebook(
     progress: bool = True,
     html: bool = True,
 ) -> NotebookRun:
-    """Execute the batch notebook for ``settings`` and publish the run folder."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+    """Execute the batch notebook for ``settings`` and publish the run folder.
 
+    The inputs are checked first (no kernel, no folder for a missing file); the run
+    lock (:mod:`cobranca_kit.batch.runlock`) is held from before the kernel starts
+    until the folder is published and the run marked complete.
+    """
     if not notebook.is_file():
         raise BatchError(f"caderno não encontrado: {notebook}")
+    check_inputs(settings, config)  # before the kernel starts: a bad input leaves no failed run
     _, _, runs_dir, ledger_path = resolve_paths(settings, config)
-    runs_dir.mkdir(parents=True, exist_ok=True)
     run_time = settings.run_time()  # fixed once, so the run id and the notebook agree
     settings = replace(settings, data=run_time.date(), hora=run_time.time())
-    run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+    # Held until the run is published and marked complete; the kernel sees it is held for its run.
+    with RunLock(ledger_path, settings.run_id, wait_s=settings.espera_s) as lock:
+        check_ledger(ledger_path)  # a corrupt ledger is said plainly, before the kernel starts
+        reconcile(ledger_path, runs_dir, dry_run=settings.dry_run)
+        # Chosen with the lock held: runs started in the same second get different ids.
+        run_id = settings.run_id or new_run_id(run_time, runs_dir, settings.dry_run)
+        lock.claim(run_id)
+        try:
+            return _run_notebook_locked(
+                settings, config, notebook, run_id, runs_dir, ledger_path, progress, html
+            )
+        except OSError as exc:
+            raise BatchError(describe_os_error(exc)) from exc
+
+
+def _run_notebook_locked(
+    settings: BatchSettings,
+    config: Config,
+    notebook: Path,
+    run_id: str,
+    runs_dir: Path,
+    ledger_path: Path,
+    progress: bool,
+    html: bool,
+) -> NotebookRun:
+    import papermill as pm
+    from nbclient.exceptions import DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
     staging = staging_dir(runs_dir, run_id)
     staging.mkdir(parents=True)
     params = notebook_parameters(settings, config, run_id, staging)
@@ -131,24 +162,30 @@ def run_notebook(
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
-        failed = mark_failed(staging, runs_dir, run_id)
-        if not settings.dry_run:
-            mark_run(ledger_path, run_id, "falhou")
+        failed = _discard(staging, runs_dir, run_id, ledger_path, settings.dry_run)
         kept = failed / notebook.name if failed else executed
+        ours = _kit_error(exc.ename)
+        if ours is not None:  # the batch's own pt-BR error, raised in the kernel: say it as it is
+            error = BatchError(f"{exc.evalue} (caderno executado guardado em {kept})")
+            error.exit_code = ours.exit_code
+            raise error from exc
         raise NotebookFailed(
             f"o caderno falhou na célula {exc.exec_count} ({exc.ename}: {exc.evalue}). "
             f"Caderno executado guardado em {kept}"
         ) from exc
+    except DeadKernelError as exc:
+        failed = _discard(staging, runs_dir, run_id, ledger_path, settings.dry_run)
+        raise BatchError(
+            "o kernel do caderno parou no meio da execução (processo encerrado; falta de memória é a "
+            "causa mais comum). Nenhum contato desta execução foi registrado; rode de novo, com menos "
+            f"--processos ou com --sem-caderno. Pasta da execução guardada em {failed}"
+        ) from exc
     except BaseException:
-        mark_failed(staging, runs_dir, run_id)
-        if not settings.dry_run:
-            mark_run(ledger_path, run_id, "falhou")
+        _discard(staging, runs_dir, run_id, ledger_path, settings.dry_run)
         raise
     summary_file = staging / "resumo.json"
     if not summary_file.is_file():
-        failed = mark_failed(staging, runs_dir, run_id)
-        if not settings.dry_run:
-            mark_run(ledger_path, run_id, "falhou")
+        failed = _discard(staging, runs_dir, run_id, ledger_path, settings.dry_run)
         raise NotebookFailed(f"o caderno terminou sem gravar resumo.json; veja {failed}")
     html_path = export_html(executed) if html else None
     folder = publish(staging, runs_dir / run_id)
@@ -156,6 +193,30 @@ def run_notebook(
         mark_run(ledger_path, run_id, "concluida")
     summary = json.loads((folder / "resumo.json").read_text(encoding="utf-8"))
     return NotebookRun(run_id, folder, summary, folder / html_path.name if html_path else None)
+
+
+def _discard(staging: Path, runs_dir: Path, run_id: str, ledger_path: Path, dry_run: bool) -> Path | None:
+    """After a failure: the staging folder becomes ``<run>.falhou``, the run's contacts are
+    dropped (a second failure here must not hide the first one)."""
+    failed = None
+    try:
+        failed = mark_failed(staging, runs_dir, run_id)
+        if not dry_run:
+            mark_run(ledger_path, run_id, "falhou")
+    except (OSError, CobrancaKitError):
+        pass  # the next run's reconciliation settles what is left
+    return failed
+
+
+def _kit_error(name: str) -> type[CobrancaKitError] | None:
+    """The cobranca-kit error class called ``name`` (an exception raised in the kernel), if any."""
+    pending: list[type[CobrancaKitError]] = [CobrancaKitError]
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ == name:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
 
 
 def export_html(executed: Path) -> Path | None:

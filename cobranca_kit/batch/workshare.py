@@ -10,10 +10,19 @@ planning, simply plans fewer pieces.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -104,3 +113,46 @@ def in_order(
             yield head.value
         else:
             yield head.future.result()
+
+
+# Linux prctl option: the signal this process gets when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
+# How often a worker without prctl checks that its parent is alive.
+PARENT_POLL_S = 0.5
+
+
+def die_with_parent(parent: int, spill: Path | None = None) -> None:
+    """Make this worker process end when ``parent`` ends, however it ends (even killed).
+
+    Otherwise a worker whose parent was killed waits forever for a task that never
+    comes. On the way out the worker removes ``spill``, where the pieces handed to
+    the parent wait: they hold debtors' personal data. On Linux the kernel sends
+    SIGTERM (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread watches the parent.
+    """
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, end)
+    if not _request_death_signal(signal.SIGTERM):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        end(signal.SIGTERM, None)
+
+
+def _request_death_signal(signum: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -55,6 +55,23 @@ def _print_summary(summary: dict) -> None:
     if by_channel:
         typer.echo("mensagens por canal: " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))
     typer.echo(f"modelos usados: {len(summary['modelos_usados'])}; duração {summary['duracao_s']['total']} s")
+    _warn_decisions(summary.get("decisoes") or {})
+
+
+def _warn_decisions(decisions: dict) -> None:
+    """On stderr: what the run decided on its own (also in decisoes.csv and resumo.json)."""
+    for problem in decisions.get("biblioteca_com_problemas", []):
+        typer.echo(
+            f"aviso: arquivo da biblioteca ignorado: {problem['arquivo']}: {problem['motivo']}", err=True
+        )
+    for reason, n in decisions.get("por_motivo", {}).items():
+        typer.echo(f"aviso: {n} devedor(es) foram para outro canal ({reason})", err=True)
+    if decisions.get("outro_canal"):
+        typer.echo(
+            f"aviso: {decisions['outro_canal']} devedor(es) em outro canal que o primeiro da régua; "
+            f"detalhes em {decisions.get('arquivo', 'decisoes.csv')}",
+            err=True,
+        )
 
 
 def _extra_parameters(args: list[str]) -> list[tuple[str, str]]:
@@ -94,6 +111,12 @@ def register(app: typer.Typer) -> None:
             False, "--sem-caderno", help="Roda sem o caderno (sem papermill, sem HTML): mais rápido."
         ),
         config: Path = typer.Option(None, "--config", help="Caminho do cobranca.toml (padrão: pasta atual)."),
+        espera: float = typer.Option(
+            120,
+            "--espera",
+            min=0,
+            help="Minutos de espera por outra execução em andamento no mesmo registro de contatos.",
+        ),
     ) -> None:
         """Gera o conjunto de mensagens do dia a partir da carteira (executa o caderno com papermill).
 
@@ -106,7 +129,12 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_config(config)
         settings = BatchSettings(
-            carteira=carteira, data=_date(data), hora=_time(hora), dry_run=dry_run, processos=processos
+            carteira=carteira,
+            data=_date(data),
+            hora=_time(hora),
+            dry_run=dry_run,
+            processos=processos,
+            espera_s=espera * 60,
         )
         for key, value in _extra_parameters(ctx.args):
             parse_parameter(settings, key, value)
