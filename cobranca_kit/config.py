@@ -173,7 +173,7 @@ class Experimentos(_Section):
     """Pre-registered rules of the A/B report (``cobranca-kit resultados relatorio``)."""
 
     dias_atribuicao: int = Field(default=7, ge=1, le=180)  # payment within N days of the assignment
-    amostra_minima: int = Field(default=5000, ge=30)  # matured debtors per arm before any verdict
+    amostra_minima: int = Field(default=6000, ge=30)  # matured debtors per arm before any verdict
     alfa: float = Field(default=0.05, gt=0, lt=0.5)  # family-wise error (Holm over variants and metrics)
     margem_dano: float = Field(
         default=0.005, ge=0, lt=0.5
