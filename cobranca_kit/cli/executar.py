@@ -119,8 +119,48 @@ def register(app: typer.Typer) -> None:
         saida: Path = typer.Option(Path("carteira.csv"), "--saida", help="Arquivo: .csv, .xlsx ou .parquet."),
         data: str = typer.Option(None, "--data", help="Data de referência dos vencimentos (padrão: hoje)."),
         semente: int = typer.Option(42, "--semente", help="Semente: a mesma semente gera a mesma carteira."),
+        pagamentos: Path = typer.Option(
+            None,
+            "--pagamentos",
+            help="Em vez da carteira: pagamentos simulados dos devedores dos experimentos (registro de contatos).",
+        ),
+        eventos: Path = typer.Option(
+            Path("eventos.csv"), "--eventos", help="Com --pagamentos: arquivo de descadastros e reclamações."
+        ),
+        efeito: list[str] = typer.Option(
+            [], "--efeito", help="Com --pagamentos: VARIANTE=PP a mais de pagamentos (ex.: V2=+3). Repetível."
+        ),
+        dano: list[str] = typer.Option(
+            [], "--dano", help="Com --pagamentos: VARIANTE=PP a mais de descadastros (ex.: V3=+2). Repetível."
+        ),
+        config: Path = typer.Option(
+            None, "--config", help="Com --pagamentos: o cobranca.toml (padrão: pasta atual)."
+        ),
     ) -> None:
-        """Gera uma carteira fictícia realista (faker pt_BR), com algumas linhas propositalmente ruins."""
+        """Gera uma carteira fictícia realista (faker pt_BR), com algumas linhas propositalmente ruins;
+        com --pagamentos, gera resultados simulados (com efeito plantado) dos experimentos já executados."""
+        if pagamentos is not None:
+            from cobranca_kit.config import load_config
+            from cobranca_kit.results.simulate import ledger_assignments, parse_effects, write_outcome_files
+
+            cfg = load_config(config)
+            assigned = ledger_assignments(cfg.path("ledger"))
+            if not assigned:
+                raise BatchError(
+                    "nenhum devedor atribuído a experimento no registro de contatos: rode o lote antes"
+                )
+            files = write_outcome_files(
+                assigned,
+                pagamentos,
+                eventos,
+                effects=parse_effects(efeito, dano),
+                days=cfg.experimentos.dias_atribuicao,
+                seed=semente,
+            )
+            typer.echo(
+                f"{files.paid} pagamentos simulados: {files.payments}; {files.events_written} eventos: {files.events}"
+            )
+            return
         from cobranca_kit.batch.sample import write_sample
 
         path = write_sample(saida, linhas, run_date=_date(data), seed=semente)

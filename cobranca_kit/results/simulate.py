@@ -116,3 +116,37 @@ def write_outcome_files(
             pay.writerow([f"X{i}", "", "31/02/2026", "12,34,56"])
             ev.writerow(["", "01/01/2026", "elogio", ""])
     return SimulatedFiles(payments_path, events_path, paid, written)
+
+
+def ledger_assignments(ledger_path: Path) -> list[tuple[str, str, str, dt.date]]:
+    """(experiment, debtor id, arm, assignment date) of every first assignment in the ledger."""
+    from cobranca_kit.results.store import FIRST_ASSIGNMENTS, connect, has_table
+
+    with connect(ledger_path) as conn:
+        if not has_table(conn, "execucoes"):
+            return []
+        rows = conn.execute(FIRST_ASSIGNMENTS).fetchall()
+    return sorted((r[0], r[2], r[3], dt.date.fromisoformat(r[7])) for r in rows)
+
+
+def parse_effects(paid: list[str], harm: list[str]) -> dict[str, Rates]:
+    """``["V2=+3"]`` (p.p. more payments) and ``["V3=+2"]`` (p.p. more opt-outs) -> planted effects."""
+    from cobranca_kit.errors import BatchError
+
+    effects: dict[str, Rates] = {}
+    for items, kind in ((paid, "paid"), (harm, "optout")):
+        for item in items:
+            name, sep, value = item.partition("=")
+            try:
+                points = float(value.replace(",", ".")) / 100
+            except ValueError:
+                points = None
+            if not sep or not name.strip() or points is None:
+                raise BatchError(f"efeito inválido: '{item}' (use VARIANTE=PP, por exemplo V2=+3)")
+            current = effects.get(name.strip(), NO_EFFECT)
+            effects[name.strip()] = Rates(
+                current.paid + (points if kind == "paid" else 0.0),
+                current.optout + (points if kind == "optout" else 0.0),
+                current.complaint,
+            )
+    return effects
