@@ -201,3 +201,24 @@ def test_cli_import_and_report(ran, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     out = runner.invoke(app, ["resultados", "relatorio", "--formato", "xml"])
     assert out.exit_code != 0
+
+
+@pytest.mark.slow
+def test_demo_ends_with_a_filled_results_report_then_the_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parents[1] / "exemplo"
+    for name in ("cobranca.toml", "regua.yaml"):
+        shutil.copy(example / name, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COBRANCA_CONFIG", raising=False)
+    out = CliRunner().invoke(app, ["demo", "--linhas", "300", "--sem-caderno"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.strip().splitlines()
+    assert "variantes de experimento aprovadas" in out.output
+    assert any(line.startswith("resultados SIMULADOS") for line in lines)
+    assert "experimento vencimento_texto (passo vence_hoje)" in out.output
+    assert sum("veredito:" in line for line in lines) == 3  # controle, A, B
+    assert (Path(lines[-1]) / "resumo.json").is_file()

@@ -32,14 +32,17 @@ def _time(value: str | None) -> dt.time | None:
         raise BatchError(f"hora inválida: '{value}' (use HH:MM)") from exc
 
 
-def _run_and_report(settings: object, cfg: object, *, notebook: bool) -> None:
-    """Run the batch (through papermill unless ``notebook`` is false), print the summary
-    and, last, the run folder."""
+def _run_and_report(settings: object, cfg: object, *, notebook: bool, then: object = None) -> None:
+    """Run the batch (through papermill unless ``notebook`` is false), print the summary,
+    what ``then(summary)`` returns, and, last, the run folder."""
     from cobranca_kit.batch.pipeline import run_batch
     from cobranca_kit.batch.run import run_notebook
 
     result = run_notebook(settings, cfg) if notebook else run_batch(settings, cfg, progress=True)
     _print_summary(result.summary)
+    extra = then(result.summary) if callable(then) else None
+    if extra:
+        typer.echo(extra)
     typer.echo(str(result.folder))
 
 
@@ -55,6 +58,21 @@ def _print_summary(summary: dict) -> None:
     if by_channel:
         typer.echo("mensagens por canal: " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))
     typer.echo(f"modelos usados: {len(summary['modelos_usados'])}; duração {summary['duracao_s']['total']} s")
+    for entry in summary.get("experimentos", []):
+        state = (
+            "pesos " + ", ".join(f"{k} {v:.0%}" for k, v in entry["pesos"].items())
+            if entry["ativo"]
+            else "desligado"
+        )
+        typer.echo(f"experimento {entry['id']} (passo {entry['passo']}): {state}")
+
+
+def _demo_results(cfg: object, summary: dict) -> str | None:
+    from cobranca_kit.batch.regua import load_regua
+    from cobranca_kit.results.demo import demo_results
+
+    regua_path = cfg.path("regua")  # type: ignore[attr-defined]
+    return demo_results(cfg, summary, load_regua(regua_path) if regua_path.is_file() else None)  # type: ignore[arg-type]
 
 
 def _extra_parameters(args: list[str]) -> list[tuple[str, str]]:
@@ -191,5 +209,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(
                     f"  sem modelo para {combo.objecao}/{combo.tom}/{combo.canal}/{combo.estagio}: {reason}"
                 )
+        if prepared.variants is not None and prepared.variants.approved:
+            typer.echo(
+                f"variantes de experimento aprovadas na biblioteca: {', '.join(prepared.variants.approved)}"
+            )
         settings = BatchSettings(carteira=prepared.portfolio)
-        _run_and_report(settings, cfg, notebook=not sem_caderno)
+        _run_and_report(
+            settings, cfg, notebook=not sem_caderno, then=lambda summary: _demo_results(cfg, summary)
+        )

@@ -131,6 +131,10 @@ def build_report(
                 continue
             v = verdicts[row.variante]
             row.veredito, row.motivo, row.p_ajustado = v.verdict, v.reason, v.p_payment
+            if row.variante == harm_reference:
+                row.motivo = "; ".join(
+                    filter(None, [row.motivo, "referência para descadastros e reclamações"])
+                )
             if v.uplift is not None:
                 row.uplift_pp = round(v.uplift * 100, 2)
                 lo, hi = v.uplift_interval or (0.0, 0.0)
@@ -160,6 +164,10 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%".replace(".", ",")
 
 
+def _pp(value: float) -> str:
+    return f"{value:+.1f}".replace(".", ",")
+
+
 def report_text(reports: list[ExperimentReport]) -> str:
     """The report as pt-BR text for the terminal."""
     if not reports:
@@ -176,7 +184,7 @@ def report_text(reports: list[ExperimentReport]) -> str:
             uplift = ""
             if a.uplift_pp is not None and a.ic95_uplift_pp is not None:
                 lo, hi = a.ic95_uplift_pp
-                uplift = f", diferença {a.uplift_pp:+.1f} p.p. [{lo:+.1f}; {hi:+.1f}]".replace(".", ",")
+                uplift = f", diferença {_pp(a.uplift_pp)} p.p. [{_pp(lo)}; {_pp(hi)}]"
             money = f"R$ {a.valor_recuperado:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
             lines.append(
                 f"  {a.variante}: {a.atribuidos} atribuídos, {a.mensagens} mensagens, {a.maduros} maduros; "
