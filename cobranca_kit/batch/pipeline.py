@@ -505,6 +505,7 @@ def _experiment_summary(
         entry = dict(note)
         if note["ativo"]:
             entry["atribuidos"] = {arm: assigned[(note["id"], arm)] for arm in note["pesos"]}
+        entry["registro_gravado"] = recorder is not None
         out.append(entry)
     return out
 
