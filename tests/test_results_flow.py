@@ -222,3 +222,25 @@ def test_demo_ends_with_a_filled_results_report_then_the_run_folder(
     assert "experimento vencimento_texto (passo vence_hoje)" in out.output
     assert sum("veredito:" in line for line in lines) == 3  # controle, A, B
     assert (Path(lines[-1]) / "resumo.json").is_file()
+
+
+def test_report_without_a_ledger_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BatchError, match="registro de contatos não encontrado"):
+        build_report(tmp_path / "contatos.sqlite", Experimentos(), LATER)
+
+
+def test_dry_run_with_thompson_leaves_the_ledger_file_untouched(tmp_path: Path) -> None:
+    cfg = make_workspace(tmp_path)  # a ledger from runs without experiments: none of their tables
+    add_v2(tmp_path)
+    write_csv(tmp_path / "carteira.csv", [row(i, days=0) for i in range(1, 21)])
+    run_batch(BatchSettings(carteira=tmp_path / "carteira.csv", data=RUN_DATE, hora=dt.time(7)), cfg)
+    block = experiment_block().replace(
+        "controle_recebe: nada", "controle_recebe: nada\n      alocacao: thompson"
+    )
+    (tmp_path / "regua.yaml").write_text(regua_with(block), encoding="utf-8")
+    before = _db(tmp_path).read_bytes()
+    dry = run_batch(
+        BatchSettings(carteira=tmp_path / "carteira.csv", data=LATER, hora=dt.time(7), dry_run=True), cfg
+    )
+    assert dry.summary["experimentos"][0]["ativo"]
+    assert _db(tmp_path).read_bytes() == before

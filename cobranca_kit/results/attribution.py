@@ -37,8 +37,8 @@ def _order(experiment: str, debtor: str) -> str:
 
 def debtor_outcomes(ledger_path: str | Path, days: int, as_of: dt.date) -> pd.DataFrame:
     """One row per (experiment, debtor): arm, whether matured, paid, amount, opt-out, complaint."""
-    with connect(ledger_path) as conn:
-        if not has_table(conn, "execucoes"):
+    with connect(ledger_path, create=False) as conn:  # read only: a dry run's Thompson weights write nothing
+        if not (has_table(conn, "execucoes") and has_table(conn, "experimento_atribuicoes")):
             return pd.DataFrame(
                 columns=[*COLUMNS, "madura", "pago", "valor_centavos", "descadastro", "reclamacao"]
             )

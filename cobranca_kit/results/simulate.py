@@ -122,8 +122,8 @@ def ledger_assignments(ledger_path: Path) -> list[tuple[str, str, str, dt.date]]
     """(experiment, debtor id, arm, assignment date) of every first assignment in the ledger."""
     from cobranca_kit.results.store import FIRST_ASSIGNMENTS, connect, has_table
 
-    with connect(ledger_path) as conn:
-        if not has_table(conn, "execucoes"):
+    with connect(ledger_path, create=False) as conn:
+        if not (has_table(conn, "execucoes") and has_table(conn, "experimento_atribuicoes")):
             return []
         rows = conn.execute(FIRST_ASSIGNMENTS).fetchall()
     return sorted((r[0], r[2], r[3], dt.date.fromisoformat(r[7])) for r in rows)
