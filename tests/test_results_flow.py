@@ -60,7 +60,7 @@ def test_payments_import_validates_rows_and_a_reimport_changes_nothing(ran) -> N
     report = import_outcomes(path, _db(folder), today=LATER)
     assert (report.kind, report.read, report.new, report.repeated) == ("pagamentos", 8, 3, 0)
     reasons = {r.line: (r.field, r.reason) for r in report.rejected}
-    assert reasons[5][0] == "devedor_id" and "txid/endToEndId sozinho" in reasons[5][1]
+    assert reasons[5][0] == "devedor_id" and "não identifica o devedor" in reasons[5][1]
     assert reasons[6][0] == "data_pagamento" and "31/02/2026" in reasons[6][1]
     assert reasons[7][0] == "valor"
     assert reasons[8][0] == "data_pagamento" and "futuro" in reasons[8][1]
@@ -244,3 +244,49 @@ def test_dry_run_with_thompson_leaves_the_ledger_file_untouched(tmp_path: Path) 
     )
     assert dry.summary["experimentos"][0]["ativo"]
     assert _db(tmp_path).read_bytes() == before
+
+
+def _brcode(txid: str) -> str:
+    def field(tag: str, value: str) -> str:
+        return f"{tag}{len(value):02d}{value}"
+
+    account = field("00", "BR.GOV.BCB.PIX") + field("01", "chave@exemplo.com.br")
+    return (
+        field("00", "01")
+        + field("26", account)
+        + field("52", "0000")
+        + field("53", "986")
+        + field("58", "BR")
+        + field("59", "CONECTA FIBRA")
+        + field("60", "CAMPINAS")
+        + field("62", field("05", txid))
+        + "6304ABCD"
+    )
+
+
+def test_payments_with_only_a_pix_txid_are_matched_through_the_portfolio(ran, monkeypatch) -> None:
+    from cobranca_kit.results.importing import pix_txid, txids_from_portfolio
+
+    folder, _, _ = ran
+    assert pix_txid(_brcode("COBD1X")) == "COBD1X" and pix_txid("lixo") is None
+    portfolio = folder / "carteira_pix.csv"
+    portfolio.write_text(
+        "id;nome;cpf_cnpj;uf;valor;vencimento;pix_copia_e_cola\n"
+        f"D1;Fulana;529.982.247-25;SP;10,00;24/11/2026;{_brcode('COBD1X')}\n"
+        f"D2;Beltrano;529.982.247-25;SP;10,00;24/11/2026;{_brcode('COBD2Y')}\n",
+        encoding="utf-8",
+    )
+    assert txids_from_portfolio(portfolio) == {"COBD1X": "D1", "COBD2Y": "D2"}
+    payments = folder / "pix.csv"
+    payments.write_text(
+        "txid;data_pagamento;valor\nCOBD2Y;25/11/2026;10,00\nCOBZZZ;25/11/2026;10,00\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(folder)
+    out = CliRunner().invoke(
+        app,
+        ["resultados", "importar", "pix.csv", "--carteira", "carteira_pix.csv", "--data", LATER.isoformat()],
+    )
+    assert out.exit_code == 0, out.output
+    assert "1 novas" in out.output and "1 rejeitadas" in out.output
+    with sqlite3.connect(_db(folder)) as conn:
+        assert conn.execute("SELECT devedor_id, txid FROM pagamentos").fetchall() == [("D2", "COBD2Y")]

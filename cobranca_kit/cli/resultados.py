@@ -45,15 +45,19 @@ def importar(
         None, "--tipo", help="pagamentos ou eventos (padrão: pela coluna 'tipo' do arquivo)."
     ),
     data: str = typer.Option(None, "--data", help="Hoje, AAAA-MM-DD: datas depois dela são rejeitadas."),
+    carteira: Path = typer.Option(
+        None, "--carteira", help="Carteira com pix_copia_e_cola: identifica pagamentos que só trazem o txid."
+    ),
     config: Path = typer.Option(None, "--config", help="Caminho do cobranca.toml (padrão: pasta atual)."),
 ) -> None:
     """Importa pagamentos (devedor_id, data_pagamento, valor; txid/endToEndId opcionais) e
     respostas, descadastros e reclamações (devedor_id, data, tipo). Reimportar não duplica."""
-    from cobranca_kit.results.importing import import_outcomes
+    from cobranca_kit.results.importing import import_outcomes, txids_from_portfolio
 
     cfg = _workspace(config)
+    txids = txids_from_portfolio(carteira) if carteira is not None else None
     for path in arquivos:
-        report = import_outcomes(path, cfg.path("ledger"), kind=tipo, today=_date(data))
+        report = import_outcomes(path, cfg.path("ledger"), kind=tipo, today=_date(data), txids=txids)
         typer.echo(report.text())
 
 

@@ -148,6 +148,39 @@ def detect_kind(headers: list[str]) -> str:
     return "eventos" if "tipo" in _map(headers, EVENT_ALIASES) else "pagamentos"
 
 
+def _emv_fields(text: str) -> dict[str, str]:
+    """Top-level fields of an EMV (Pix BR Code) string: id -> value; {} when malformed."""
+    out: dict[str, str] = {}
+    i = 0
+    while i + 4 <= len(text):
+        tag, size = text[i : i + 2], text[i + 2 : i + 4]
+        if not size.isdigit() or i + 4 + int(size) > len(text):
+            return {}
+        out[tag] = text[i + 4 : i + 4 + int(size)]
+        i += 4 + int(size)
+    return out
+
+
+def pix_txid(copia_e_cola: str) -> str | None:
+    """The txid of a Pix "copia e cola" (field 62, sub-field 05), or None."""
+    extra = _emv_fields(copia_e_cola.strip()).get("62")
+    txid = _emv_fields(extra).get("05") if extra else None
+    return txid if txid and txid != "***" else None
+
+
+def txids_from_portfolio(path: str | Path) -> dict[str, str]:
+    """txid -> debtor id, from the ``pix_copia_e_cola`` column of a portfolio file."""
+    from cobranca_kit.batch.portfolio import read_raw_chunks
+
+    found: dict[str, str] = {}
+    for chunk in read_raw_chunks(path):
+        for debtor, code in zip(chunk.column("id"), chunk.column("pix_copia_e_cola"), strict=True):
+            txid = pix_txid(_text(code) or "")
+            if txid and _text(debtor):
+                found[txid] = str(_text(debtor))
+    return found
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:32]
 
@@ -159,12 +192,14 @@ def import_outcomes(
     kind: str | None = None,
     today: dt.date | None = None,
     rejected_path: Path | None = None,
+    txids: dict[str, str] | None = None,
 ) -> ImportReport:
     """Validate and store one file of payments or events in the ledger database.
 
     Dates after ``today`` are rejected (a typo such as 2062 would otherwise count as
     a payment forever). ``rejected_path`` (default ``<file>.rejeitados.csv`` beside
-    the input) gets the rejected rows when there are any.
+    the input) gets the rejected rows when there are any. ``txids`` (txid -> debtor id,
+    see :func:`txids_from_portfolio`) identifies payments that carry only a Pix txid.
     """
     path = Path(path)
     today = today or dt.date.today()
@@ -177,6 +212,8 @@ def import_outcomes(
     required = (
         ("devedor_id", "data_pagamento", "valor") if kind == "pagamentos" else ("devedor_id", "data", "tipo")
     )
+    if kind == "pagamentos" and txids and "txid" in columns:
+        required = required[1:]  # the txid stands for the debtor
     missing = [c for c in required if c not in columns]
     if missing:
         raise BatchError(
@@ -190,6 +227,8 @@ def import_outcomes(
     for line, values in rows:
         report.read += 1
         raw = {name: (values[i] if i < len(values) else None) for name, i in columns.items()}
+        if txids and not _text(raw.get("devedor_id")) and _text(raw.get("txid")):
+            raw["devedor_id"] = txids.get(str(_text(raw.get("txid"))))
         parsed = (_payment if kind == "pagamentos" else _event)(raw, line, today)
         if isinstance(parsed, Rejection):
             report.rejected.append(parsed)
@@ -233,7 +272,10 @@ def _payment(raw: dict[str, Any], line: int, today: dt.date) -> tuple[str, tuple
     if not debtor:
         reason = "devedor_id vazio"
         if txid or e2e:
-            reason += ": o txid/endToEndId sozinho não identifica o devedor; inclua o código do devedor"
+            reason += (
+                ": o txid/endToEndId não identifica o devedor; inclua o código do devedor "
+                "ou indique a carteira (--carteira) para ler o txid do Pix copia e cola"
+            )
         return Rejection(line, "devedor_id", reason)
     when = _date(raw.get("data_pagamento"), "data_pagamento", line, debtor, today)
     if isinstance(when, Rejection):
