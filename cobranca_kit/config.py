@@ -169,6 +169,17 @@ class Aprovacao(_Section):
     aprovador_padrao: str | None = None
 
 
+class Experimentos(_Section):
+    """Pre-registered rules of the A/B report (``cobranca-kit resultados relatorio``)."""
+
+    dias_atribuicao: int = Field(default=7, ge=1, le=180)  # payment within N days of the assignment
+    amostra_minima: int = Field(default=6000, ge=30)  # matured debtors per arm before any verdict
+    alfa: float = Field(default=0.05, gt=0, lt=0.5)  # family-wise error (Holm over variants and metrics)
+    margem_dano: float = Field(
+        default=0.005, ge=0, lt=0.5
+    )  # tolerated opt-out/complaint increase (0.005 = 0,5 p.p.)
+
+
 class Config(_Section):
     """The whole workspace configuration."""
 
@@ -177,6 +188,7 @@ class Config(_Section):
     pastas: Pastas = Pastas()
     envio: Envio = Envio()
     aprovacao: Aprovacao = Aprovacao()
+    experimentos: Experimentos = Experimentos()
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from cobranca_kit.batch.plan import BRT
 from cobranca_kit.batch.regua import load_regua
 from cobranca_kit.batch.sample import write_sample
-from cobranca_kit.batch.seed import SeedReport, seed_library
+from cobranca_kit.batch.seed import SeedReport, seed_experiment_variants, seed_library
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.errors import BatchError
 
@@ -30,6 +30,7 @@ class Prepared:
     portfolio: Path
     made_portfolio: bool
     seed: SeedReport | None
+    variants: SeedReport | None = None
 
 
 def prepare_workspace(config: Config, portfolio: Path | None = None, rows: int = DEMO_ROWS) -> Prepared:
@@ -49,7 +50,14 @@ def prepare_workspace(config: Config, portfolio: Path | None = None, rows: int =
             regua,
             approver=config.aprovacao.aprovador_padrao or "exemplo (aprovação automática da demonstração)",
         )
-    return Prepared(portfolio, made, seed)
+    variants = None
+    if any(step.experimento for step in regua.passos):
+        variants = seed_experiment_variants(
+            library_path,
+            regua,
+            approver=config.aprovacao.aprovador_padrao or "exemplo (aprovação automática da demonstração)",
+        )
+    return Prepared(portfolio, made, seed, variants)
 
 
 def _has_approved(library_path: Path) -> bool:

@@ -48,6 +48,8 @@ MESSAGE_COLUMNS = [
     "agendado_para",
     "codificacao",
     "segmentos",
+    "experimento",
+    "variante",
     "status",
     "motivo",
 ]
@@ -92,7 +94,16 @@ def message_rows(
         message.template_id,
         message.template_version,
     )
-    tail = (subject, when, message.encoding, message.segments, status, reason)
+    tail = (
+        subject,
+        when,
+        message.encoding,
+        message.segments,
+        message.experiment,
+        message.variant,
+        status,
+        reason,
+    )
     return [(*head, name, text, *tail) for name, text in message.parts]
 
 
@@ -266,6 +277,8 @@ def _encode_batch(messages: list[PlannedMessage]) -> EncodedMessages:
         "agendado_para": [when[id(m.scheduled_at)] for m in messages],
         "codificacao": [m.encoding for m in messages],
         "segmentos": [m.segments for m in messages],
+        "experimento": [m.experiment for m in messages],
+        "variante": [m.variant for m in messages],
     }
     per_part = {
         "parte": [name for m in messages for name, _ in m.parts],

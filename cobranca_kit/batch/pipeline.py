@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 import os
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cobranca_kit.batch.experiments import HOLDOUT, HOLDOUT_CATEGORY, ActiveExperiment, prepare_experiments
 from cobranca_kit.batch.identities import IdentityGuard
 from cobranca_kit.batch.ledger import Contact, Ledger
 from cobranca_kit.batch.outputs import RunWriter, SpilledMessages, encode_messages, staging_dir
@@ -344,6 +346,7 @@ def _run_batch(
     empresa, regua, canais, carteira = checked.empresa, checked.regua, checked.canais, checked.carteira
     regua_path, library_path, runs_dir, ledger_path = resolve_paths(settings, config)
     run_time = settings.run_time()
+    experiments, experiment_notes = _experiments(regua, library, library_path, ledger_path, run_time, config)
     plan_settings = PlanSettings(
         run_time=run_time,
         regua=regua,
@@ -352,6 +355,7 @@ def _run_batch(
         channels=canais,
         write_eml=settings.write_eml,
         write_payloads=settings.write_payloads,
+        experiments=experiments,
     )
     if library is not None and settings.processos > 1:
         raise BatchError("uma biblioteca em memória só funciona com processos = 1")
@@ -388,6 +392,7 @@ def _run_batch(
             carteira,
             plan_settings,
             processes,
+            experiment_notes,
         )
     finally:
         if run_lock is not None:
@@ -410,6 +415,7 @@ def _run_locked(
     carteira: Path,
     plan_settings: PlanSettings,
     processes: int,
+    experiment_notes: list[dict[str, Any]],
 ) -> RunResult:
     """The body of :func:`run_batch`, with the run lock held."""
     counts: dict[str, Counter[str]] = {
@@ -437,8 +443,10 @@ def _run_locked(
     identities = IdentityGuard()
     bar = _progress_bar(carteira) if progress else None
     spill = spill_dir(runs_dir, run_id)
+    experiments = plan_settings.experiments
+    assigned: Counter[tuple[str, str]] = Counter()
     try:
-        with ledger:
+        with ledger, _assignment_recorder(experiments, ledger_path, run_id, run_time, settings) as recorder:
             for piece in _planned_chunks(settings, plan_settings, processes, library, spill):
                 plan = identities.set_aside(piece)  # an id reused by another person
                 totals["lidas"] += plan.read
@@ -475,6 +483,8 @@ def _run_locked(
                     ledger.record(
                         [Contact(m.debtor_id, m.debt, m.step, m.channel, m.scheduled_at) for m in accepted]
                     )
+                if experiments:
+                    _record_assignments(experiments, accepted, skipped, recorder, assigned)
                 encoded = plan.encoded
                 if encoded is None:
                     encoded = encode_messages(plan.messages)
@@ -509,6 +519,8 @@ def _run_locked(
                 library,
                 processes,
             )
+            if experiment_notes:
+                summary["experimentos"] = _experiment_summary(experiment_notes, assigned, recorder)
             writer.write_summary(summary)
             if settings.publish:
                 folder = writer.publish()
@@ -525,6 +537,94 @@ def _run_locked(
         if bar is not None:
             bar.close()
     return RunResult(run_id, folder, summary)
+
+
+def _experiments(
+    regua: Any, library: Any, library_path: Path, ledger_path: Path, run_time: dt.datetime, config: Config
+) -> tuple[tuple[ActiveExperiment, ...], list[dict[str, Any]]]:
+    """The régua's experiments checked against the library; a fallback is announced on stderr."""
+    if not any(step.experimento for step in regua.passos):
+        return (), []
+    from cobranca_kit.library import Library
+
+    lib = library if library is not None else Library(library_path)
+    active, notes = prepare_experiments(
+        regua, lib, ledger_path, run_time.date(), config.experimentos.dias_atribuicao
+    )
+    for note in notes:
+        if not note["ativo"]:
+            print(
+                f"aviso: experimento '{note['id']}' (passo {note['passo']}) desligado: {note['motivo']}",
+                file=sys.stderr,
+            )
+    return active, notes
+
+
+@contextmanager
+def _assignment_recorder(
+    experiments: tuple[ActiveExperiment, ...],
+    ledger_path: Path,
+    run_id: str,
+    run_time: dt.datetime,
+    settings: BatchSettings,
+) -> Iterator[Any]:
+    """Where assignments go: the ledger file (nothing for a dry run or without experiments)."""
+    if not experiments or settings.dry_run:
+        yield None
+        return
+    from cobranca_kit.results.store import AssignmentRecorder
+
+    with AssignmentRecorder(ledger_path, run_id, run_time.date()) as recorder:
+        for exp in experiments:
+            recorder.weights(exp.id, {a.name: a.weight for a in exp.arms}, exp.allocation)
+        yield recorder
+
+
+def _record_assignments(
+    experiments: tuple[ActiveExperiment, ...],
+    accepted: list[PlannedMessage],
+    skipped: list[Skipped],
+    recorder: Any,
+    assigned: Counter[tuple[str, str]],
+) -> None:
+    from cobranca_kit.results.store import Assignment
+
+    by_step = {e.step_id: e.id for e in experiments}
+    rows = [
+        Assignment(
+            m.experiment,
+            m.step,
+            m.debtor_id,
+            m.debt,
+            m.variant,
+            f"{m.template_id}@v{m.template_version}",
+            m.channel,
+            True,
+        )
+        for m in accepted
+        if m.experiment
+    ]
+    rows += [
+        Assignment(by_step[s.step], s.step, s.debtor_id, "", HOLDOUT, "", "", False)
+        for s in skipped
+        if s.category == HOLDOUT_CATEGORY
+    ]
+    assigned.update((a.experiment, a.variant) for a in rows)
+    if recorder is not None:
+        recorder.record(rows)
+
+
+def _experiment_summary(
+    notes: list[dict[str, Any]], assigned: Counter[tuple[str, str]], recorder: Any
+) -> list[dict[str, Any]]:
+    out = []
+    for note in notes:
+        entry = dict(note)
+        if note["ativo"]:
+            entry["atribuidos"] = {arm: assigned[(note["id"], arm)] for arm in note["pesos"]}
+        entry["registro_gravado"] = recorder is not None
+        out.append(entry)
+    return out
 
 
 def _apply_ledger(

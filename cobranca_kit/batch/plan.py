@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cobranca_kit.batch.experiments import HOLDOUT_CATEGORY, ActiveExperiment, Arm
 from cobranca_kit.batch.fastvalidate import validate_rows
 from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection
 from cobranca_kit.batch.regua import Regua, ResolvedStep, Step
@@ -59,6 +60,8 @@ class PlannedMessage:
     eml: bytes | None = None
     # Why the channels before this one were not used ("whatsapp: ..."), recorded in decisoes.csv.
     fallback: str = ""
+    experiment: str = ""  # A/B experiment of the step and the debtor's arm (batch/experiments.py)
+    variant: str = ""
 
 
 @dataclass(slots=True)
@@ -182,6 +185,7 @@ class PlanSettings:
     channels: tuple[str, ...] | None = None
     write_eml: bool = True
     write_payloads: bool = True
+    experiments: tuple[ActiveExperiment, ...] = ()
 
 
 # Free-text fields whose content could change the checker's verdict (a description
@@ -355,6 +359,8 @@ class Planner:
         # ``_channels`` depends on the resolved step and four facts about the debtor.
         self._usable: dict[tuple[Any, ...], list[str] | str] = {}
         self._protocol_prefix = f"{self.run_date:%Y%m%d}-"
+        self._experiments = {e.step_id: e for e in settings.experiments}
+        self._variant_choices: dict[tuple[str, str], TemplateChoice | str] = {}
 
     def warm_up(self) -> None:
         """Load now what every piece needs whatever its rows: the compliance rules and
@@ -412,6 +418,13 @@ class Planner:
             resolved = self._resolved[key] = self.regua.resolve(step, debtor.objecao, debtor.perfil)
         if resolved.suspended:
             return self._skip(debtor, step, "suspensa", resolved.suspended)
+        experiment = self._experiments.get(step.id) if self._experiments else None
+        arm = None
+        if experiment is not None and experiment.applies(step, resolved):
+            arm = experiment.assign(debtor.id)
+            if arm.ref is None and experiment.holdout_gets == "nada":
+                reason = f"grupo de controle do experimento '{experiment.id}': sem mensagem neste passo"
+                return self._skip(debtor, step, HOLDOUT_CATEGORY, reason)
         channel_key = (key, debtor.nao_contatar, not debtor.telefone, debtor.celular, not debtor.email)
         channels = self._usable.get(channel_key)
         if channels is None:
@@ -421,7 +434,10 @@ class Planner:
         reasons: list[str] = []
         data = self.render_data(debtor, days)
         for channel in channels:
-            attempt = self._try_channel(debtor, resolved, channel, data, key)
+            if arm is None:
+                attempt = self._try_channel(debtor, resolved, channel, data, key)
+            else:
+                attempt = self._try_arm(debtor, resolved, channel, data, key, experiment, arm)  # type: ignore[arg-type]
             if isinstance(attempt, PlannedMessage):
                 if reasons:
                     attempt.fallback = "; ".join(reasons)
@@ -452,6 +468,40 @@ class Planner:
                 usable.append(channel)
         return usable if usable else "; ".join(why)
 
+    def _try_arm(
+        self,
+        debtor: Debtor,
+        resolved: ResolvedStep,
+        channel: str,
+        data: dict[str, Any],
+        resolved_key: tuple[Any, ...],
+        experiment: ActiveExperiment,
+        arm: Arm,
+    ) -> PlannedMessage | str:
+        """A debtor in an experiment: the arm's template on its channel, the champion on the
+        others (and for a holdout that gets the champion); the message names experiment and arm."""
+        choice = None
+        if arm.ref is not None and experiment.channel_of(arm.ref) == channel:
+            choice = self._variant_choices.get((arm.ref, resolved.step.id))
+            if choice is None:
+                choice = self._variant_choice(arm, resolved)
+                self._variant_choices[(arm.ref, resolved.step.id)] = choice
+        attempt = self._try_channel(debtor, resolved, channel, data, resolved_key, choice)
+        if isinstance(attempt, PlannedMessage):
+            attempt.experiment = experiment.id
+            attempt.variant = arm.name
+        return attempt
+
+    def _variant_choice(self, arm: Arm, resolved: ResolvedStep) -> TemplateChoice | str:
+        ident, version = arm.template  # type: ignore[misc]
+        try:
+            template = self.library.version(ident, version)
+        except CobrancaKitError as exc:
+            return f"variante {arm.ref} indisponível: {exc}"
+        if template.status != "aprovado":  # approved at run start; never send a text that is not
+            return f"variante {arm.ref} está '{template.status}', não aprovada: rascunhos nunca são enviados"
+        return self.resolver._verdict(template, resolved)
+
     def _try_channel(
         self,
         debtor: Debtor,
@@ -459,8 +509,11 @@ class Planner:
         channel: str,
         data: dict[str, Any],
         resolved_key: tuple[Any, ...] | None = None,
+        chosen: TemplateChoice | str | None = None,
     ) -> PlannedMessage | str:
-        if resolved_key is None:
+        if chosen is not None:
+            choice = chosen
+        elif resolved_key is None:
             choice = self.resolver.choose(resolved, channel, debtor.perfil)
         else:
             found = self._choices.get((resolved_key, channel))

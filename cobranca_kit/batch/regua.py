@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from cobranca_kit.batch.experiments import Experiment
 from cobranca_kit.catalog import get_catalog, unknown_id_message
 from cobranca_kit.datafiles import load_model
 
@@ -59,6 +60,7 @@ class Step(_Model):
     objecao: str = "nenhuma"
     modelo: str | None = None
     modelo_versao: int | None = Field(default=None, ge=1)
+    experimento: Experiment | None = None
 
     @field_validator("estagio")
     @classmethod
@@ -170,6 +172,9 @@ class Regua(_Model):
         days = [s.dias for s in self.passos]
         if days != sorted(set(days)):
             raise ValueError("os passos devem estar em ordem crescente de dias, sem dias repetidos")
+        experiments = [s.experimento.id for s in self.passos if s.experimento is not None]
+        if len(set(experiments)) != len(experiments):
+            raise ValueError("ids de experimento repetidos: cada experimento vale para um só passo")
         for i, ov in enumerate(self.sobreposicoes, 1):
             unknown = [p for p in ov.passos or [] if p not in ids]
             if unknown:

@@ -91,3 +91,47 @@ def seed_library(library_path: str | Path, regua: Regua, approver: str = DEFAULT
             continue
         report.approved.append(str(ref))
     return report
+
+
+def seed_experiment_variants(
+    library_path: str | Path, regua: Regua, approver: str = DEFAULT_APPROVER
+) -> SeedReport:
+    """For the example workspace: draft, save and approve the missing versions that the
+    régua's experiments name (``ID@vN``), as further offline-drafter variants of the
+    template ``ID`` (which must exist). A variant that cannot be made is reported; the
+    batch then runs the step without the experiment, saying why."""
+    from cobranca_kit.drafting import DraftRequest, OfflineDrafter, draft_checked
+    from cobranca_kit.library import Library
+
+    library = Library(library_path)
+    drafter = OfflineDrafter()
+    report = SeedReport()
+    for step in regua.passos:
+        if step.experimento is None:
+            continue
+        for variant in step.experimento.variantes:
+            ident, _, number = variant.modelo.rpartition("@v")
+            versions = library.versions(ident)
+            if not versions:
+                continue  # nothing to copy the situation from; the run says the variant is missing
+            meta = versions[-1].meta
+            while len(library.versions(ident)) < int(number):
+                made = len(library.versions(ident))
+                request = DraftRequest(
+                    objecao=meta.objecao, tom=meta.tom, canal=meta.canal, estagio=meta.estagio
+                )
+                draft = draft_checked(request, drafter, variant=made)
+                combo = Combo(meta.objecao, meta.tom, meta.canal, meta.estagio)
+                if not draft.passed or draft.script is None:
+                    report.failed.append((combo, draft.error or "o rascunho não passou na verificação"))
+                    break
+                try:
+                    ref = library.save(
+                        draft.script, meta.model_copy(update={"notas": f"Variante {made + 1} do exemplo."})
+                    )
+                    library.approve(ref.id, ref.version, approver)
+                except Exception as exc:  # report, never approve a text the library refused
+                    report.failed.append((combo, str(exc)))
+                    break
+                report.approved.append(str(ref))
+    return report

@@ -32,14 +32,17 @@ def _time(value: str | None) -> dt.time | None:
         raise BatchError(f"hora inválida: '{value}' (use HH:MM)") from exc
 
 
-def _run_and_report(settings: object, cfg: object, *, notebook: bool) -> None:
-    """Run the batch (through papermill unless ``notebook`` is false), print the summary
-    and, last, the run folder."""
+def _run_and_report(settings: object, cfg: object, *, notebook: bool, then: object = None) -> None:
+    """Run the batch (through papermill unless ``notebook`` is false), print the summary,
+    what ``then(summary)`` returns, and, last, the run folder."""
     from cobranca_kit.batch.pipeline import run_batch
     from cobranca_kit.batch.run import run_notebook
 
     result = run_notebook(settings, cfg) if notebook else run_batch(settings, cfg, progress=True)
     _print_summary(result.summary)
+    extra = then(result.summary) if callable(then) else None
+    if extra:
+        typer.echo(extra)
     typer.echo(str(result.folder))
 
 
@@ -55,6 +58,13 @@ def _print_summary(summary: dict) -> None:
     if by_channel:
         typer.echo("mensagens por canal: " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))
     typer.echo(f"modelos usados: {len(summary['modelos_usados'])}; duração {summary['duracao_s']['total']} s")
+    for entry in summary.get("experimentos", []):
+        state = (
+            "pesos " + ", ".join(f"{k} {v:.0%}" for k, v in entry["pesos"].items())
+            if entry["ativo"]
+            else "desligado"
+        )
+        typer.echo(f"experimento {entry['id']} (passo {entry['passo']}): {state}")
     _warn_decisions(summary.get("decisoes") or {})
 
 
@@ -72,6 +82,14 @@ def _warn_decisions(decisions: dict) -> None:
             f"detalhes em {decisions.get('arquivo', 'decisoes.csv')}",
             err=True,
         )
+
+
+def _demo_results(cfg: object, summary: dict) -> str | None:
+    from cobranca_kit.batch.regua import load_regua
+    from cobranca_kit.results.demo import demo_results
+
+    regua_path = cfg.path("regua")  # type: ignore[attr-defined]
+    return demo_results(cfg, summary, load_regua(regua_path) if regua_path.is_file() else None)  # type: ignore[arg-type]
 
 
 def _extra_parameters(args: list[str]) -> list[tuple[str, str]]:
@@ -147,8 +165,48 @@ def register(app: typer.Typer) -> None:
         saida: Path = typer.Option(Path("carteira.csv"), "--saida", help="Arquivo: .csv, .xlsx ou .parquet."),
         data: str = typer.Option(None, "--data", help="Data de referência dos vencimentos (padrão: hoje)."),
         semente: int = typer.Option(42, "--semente", help="Semente: a mesma semente gera a mesma carteira."),
+        pagamentos: Path = typer.Option(
+            None,
+            "--pagamentos",
+            help="Em vez da carteira: pagamentos simulados dos devedores dos experimentos (registro de contatos).",
+        ),
+        eventos: Path = typer.Option(
+            Path("eventos.csv"), "--eventos", help="Com --pagamentos: arquivo de descadastros e reclamações."
+        ),
+        efeito: list[str] = typer.Option(
+            [], "--efeito", help="Com --pagamentos: VARIANTE=PP a mais de pagamentos (ex.: V2=+3). Repetível."
+        ),
+        dano: list[str] = typer.Option(
+            [], "--dano", help="Com --pagamentos: VARIANTE=PP a mais de descadastros (ex.: V3=+2). Repetível."
+        ),
+        config: Path = typer.Option(
+            None, "--config", help="Com --pagamentos: o cobranca.toml (padrão: pasta atual)."
+        ),
     ) -> None:
-        """Gera uma carteira fictícia realista (faker pt_BR), com algumas linhas propositalmente ruins."""
+        """Gera uma carteira fictícia realista (faker pt_BR), com algumas linhas propositalmente ruins;
+        com --pagamentos, gera resultados simulados (com efeito plantado) dos experimentos já executados."""
+        if pagamentos is not None:
+            from cobranca_kit.config import load_config
+            from cobranca_kit.results.simulate import ledger_assignments, parse_effects, write_outcome_files
+
+            cfg = load_config(config)
+            assigned = ledger_assignments(cfg.path("ledger"))
+            if not assigned:
+                raise BatchError(
+                    "nenhum devedor atribuído a experimento no registro de contatos: rode o lote antes"
+                )
+            files = write_outcome_files(
+                assigned,
+                pagamentos,
+                eventos,
+                effects=parse_effects(efeito, dano),
+                days=cfg.experimentos.dias_atribuicao,
+                seed=semente,
+            )
+            typer.echo(
+                f"{files.paid} pagamentos simulados: {files.payments}; {files.events_written} eventos: {files.events}"
+            )
+            return
         from cobranca_kit.batch.sample import write_sample
 
         path = write_sample(saida, linhas, run_date=_date(data), seed=semente)
@@ -179,5 +237,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(
                     f"  sem modelo para {combo.objecao}/{combo.tom}/{combo.canal}/{combo.estagio}: {reason}"
                 )
+        if prepared.variants is not None and prepared.variants.approved:
+            typer.echo(
+                f"variantes de experimento aprovadas na biblioteca: {', '.join(prepared.variants.approved)}"
+            )
         settings = BatchSettings(carteira=prepared.portfolio)
-        _run_and_report(settings, cfg, notebook=not sem_caderno)
+        _run_and_report(
+            settings, cfg, notebook=not sem_caderno, then=lambda summary: _demo_results(cfg, summary)
+        )

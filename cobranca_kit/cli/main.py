@@ -35,6 +35,9 @@ from cobranca_kit.cli import catalogo, executar, modelos, rascunhar, verificar  
 
 for _module in (rascunhar, verificar, modelos, executar, catalogo):
     _module.register(app)
+from cobranca_kit.cli import resultados  # noqa: E402
+
+resultados.register(app)
 
 
 def main() -> None:
