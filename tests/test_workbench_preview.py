@@ -21,7 +21,7 @@ def test_whatsapp_has_one_bubble_per_message() -> None:
 
 def test_sms_shows_encoding_and_segments() -> None:
     markup = preview_html("sms", [("texto", "Ola Mariana, sua fatura venceu.")])
-    assert "GSM-7" in markup and "1 segmento(s)" in markup
+    assert "GSM-7" in markup and "· 1 segmento<" in markup
     assert "31 caracteres" in markup
 
 

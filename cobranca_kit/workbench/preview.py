@@ -15,6 +15,7 @@ from typing import Any
 
 from cobranca_kit.compliance import sms_info
 from cobranca_kit.fields import sample_debtor
+from cobranca_kit.formatting import contagem
 from cobranca_kit.script import CALL_STEP_LABELS
 
 STEP_LABELS = CALL_STEP_LABELS
@@ -57,7 +58,7 @@ def sms_html(parts: Iterable[tuple[str, str]]) -> str:
     info = sms_info(text)
     encoding = getattr(info, "encoding", "?")
     segments = getattr(info, "segments", "?")
-    meta = f"{len(text)} caracteres · codificação {encoding} · {segments} segmento(s)"
+    meta = f"{len(text)} caracteres · codificação {encoding} · {contagem(segments, 'segmento') if isinstance(segments, int) else segments}"
     return (
         f'<div class="cobranca-prev cobranca-prev-sms"><div class="cobranca-sms">{_esc(text)}</div>'
         f'<div class="cobranca-prev-meta">{_esc(meta)}</div></div>'
