@@ -70,6 +70,8 @@ class CheckedDraft:
     usage: Usage
     #: "endpoint" when the server could not be used, "output" when its answer was unusable.
     error_kind: str | None = None
+    #: pt-BR notes from the backend (instructions the offline drafter could not follow...).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Any]:
@@ -92,6 +94,7 @@ class CheckedDraft:
             "parts": dict(self.script.parts()) if self.script else None,
             "report": self.report.to_dict() if self.report else None,
             "rounds": [r.to_dict() for r in self.rounds],
+            "notas": self.notes,
         }
 
     @classmethod
@@ -111,6 +114,7 @@ class CheckedDraft:
             passed=data["passed"],
             error=data.get("error"),
             error_kind=data.get("error_kind"),
+            notes=list(data.get("notas") or []),
             backend=data["backend"],
             model=data["model"],
             prompt_version=data["prompt_version"],
@@ -159,6 +163,7 @@ class _Loop:
         self.report: Report | None = None
         self.error: str | None = None
         self.error_kind: str | None = None
+        self.notes: list[str] = []
 
     def revision(self, round_no: int) -> Revision | None:
         if round_no == 1 or self.script is None or self.report is None:
@@ -177,6 +182,7 @@ class _Loop:
     def drafted(self, round_no: int, result: DraftResult) -> bool:
         """Record a round; True when the loop can stop."""
         self.script = result.script
+        self.notes = list(getattr(result, "notes", []) or [])
         self.report = check_script(result.script, self.request)
         add_usage(self.usage, result.usage)
         self.rounds.append(
@@ -203,6 +209,7 @@ class _Loop:
             passed=passed,
             error=self.error,
             error_kind=self.error_kind,
+            notes=self.notes,
             backend=self.drafter.name,
             model=self.drafter.model,
             prompt_version=self.drafter.prompt_version,
