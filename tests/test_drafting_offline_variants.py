@@ -215,3 +215,21 @@ def test_draft_variants_keep_the_notes_and_differ() -> None:
     results = draft_variants(request, OfflineDrafter())
     assert len({r.script.text() for r in results}) == 5
     assert all(r.notes and "«use gírias»" in r.notes[0] for r in results)
+
+
+def test_workbench_shows_the_instruction_notes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_workbench_app import make_config
+
+    from cobranca_kit.workbench import Workbench
+
+    wb = Workbench(config=make_config(tmp_path))
+    wb.objection.value, wb.tone.value, wb.channel.value, wb.stage.value = (
+        "esqueci",
+        "firme",
+        "email",
+        "vencimento",
+    )
+    wb.instructions.value = "desconto de 5%; conte uma piada"
+    wb.generate_button.click()
+    assert "5% de desconto" in wb.cards[0].script().text()
+    assert "«conte uma piada»" in wb.status.value

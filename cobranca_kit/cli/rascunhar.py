@@ -35,6 +35,8 @@ def _print_text(results: list[CheckedDraft]) -> None:
             f"\n=== Variante {draft.variant + 1} (semente {draft.seed}): {_verdict(draft)} "
             f"após {contagem(rounds, 'rodada')} · tokens: {draft.usage.get('total_tokens', 0)}"
         )
+        for note in draft.notes:
+            typer.echo(f"aviso: {note}")
         if draft.error:
             typer.echo(f"erro: {draft.error}")
         if draft.script is not None:

@@ -214,6 +214,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             rounds = self.config.llm.rodadas_revisao
             cards: list[DraftCard] = []
             failures: list[str] = []
+            notes: list[str] = []  # e.g. instructions the offline drafter could not follow
             for variant in range(request.variantes):
                 try:
                     draft = draft_checked(
@@ -229,6 +230,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                         )
                     else:
                         cards.append(self._make_card(variant, request, draft))
+                        notes += [n for n in getattr(draft, "notes", []) if n not in notes]
                 self.progress.value = variant + 1
             self._request = request
             self.cards = cards
@@ -237,7 +239,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                 self.status.value = error_html(" ".join(failures))
             else:
                 self.status.value = info_html(
-                    f"{len(cards)} rascunho(s) pronto(s). Edite, verifique e salve."
+                    " ".join([f"{len(cards)} rascunho(s) pronto(s). Edite, verifique e salve.", *notes])
                 )
         finally:
             self.generate_button.disabled = False
