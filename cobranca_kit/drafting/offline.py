@@ -37,7 +37,6 @@ _REVISION_STEP = 7919  # seed offset per revision round, so a revision picks oth
 _RETRY_STEP = 104729  # seed offset when a variant came out equal to an earlier one
 _RETRIES = 60
 _NEAR_SHORTEST = 6  # characters: wordings this close to the shortest count as shortest
-SMS_MAX_SEGMENTS = 2  # the checker's warning limit (rules/canal.yaml, sms_segments)
 
 
 def _all_texts(value: object) -> list[str]:
@@ -179,6 +178,17 @@ class PhraseBank(_Bank):
             except Exception as exc:  # PlaceholderError: name the phrase
                 raise ValueError(f"frase '{text[:60]}...': {exc}") from exc
         return self
+
+
+@lru_cache(maxsize=1)
+def sms_max_segments() -> int:
+    """The checker's SMS limit (the ``sms_segments`` rule of ``rules/canal.yaml``; 2 without it)."""
+    from cobranca_kit.compliance import load_rules
+
+    for rule in load_rules().rules:
+        if getattr(rule, "check", None) == "sms_segments":
+            return int((rule.params or {}).get("max_segments", 2))
+    return 2
 
 
 def _pick(options: list[str], seed: int, slot: str) -> str:
@@ -352,7 +362,7 @@ class _Composer:
             for attempt in range(8):  # other wordings that may fit
                 self.seed = seed + attempt * _RETRY_STEP
                 text = self._sms_text()
-                fits = sms_info(sample_render(text)).segments <= SMS_MAX_SEGMENTS
+                fits = sms_info(sample_render(text)).segments <= sms_max_segments()
                 if fits:
                     break
             if fits:
@@ -364,7 +374,7 @@ class _Composer:
             dropped.append("a resposta à objeção")
         if dropped:
             self.notes.append(
-                f"No SMS ficou de fora {' e '.join(dropped)}, para caber em {SMS_MAX_SEGMENTS} segmentos "
+                f"No SMS ficou de fora {' e '.join(dropped)}, para caber em {sms_max_segments()} segmentos "
                 "(com os dados de exemplo); use outro canal ou um meio de pagamento com texto mais curto."
             )
         self.compact, self.seed = start, seed
