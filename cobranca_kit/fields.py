@@ -145,6 +145,69 @@ def get_fields() -> FieldSchema:
     return load_model(FieldSchema, FIELDS_PATH)
 
 
-def sample_debtor() -> dict[str, Any]:
-    """The one fictitious debtor used for previews (nested, typed)."""
-    return get_fields().sample_data()
+#: Days after the due date of the sample debtor for stages without a range in the catalog.
+_UNRANGED_STAGE_DAYS = {"acordo": 45, "confirmacao": 0}
+#: Contract charges of the sample debtor: 2% fine (CDC art. 52 §1) and 1% interest a month.
+_SAMPLE_FINE, _SAMPLE_MONTHLY_INTEREST = 0.02, 0.01
+
+
+def sample_days_late(stage: str) -> int:
+    """Days after (negative: before) the due date typical of ``stage``, inside its catalog range."""
+    from cobranca_kit.catalog import get_catalog
+
+    spec = get_catalog().get("estagios", stage)
+    lo, hi = spec.dias_min, spec.dias_max
+    if lo is None and hi is None:
+        return _UNRANGED_STAGE_DAYS.get(stage, 0)
+    if lo is None:
+        return int(hi)  # type: ignore[arg-type]
+    if hi is None:
+        return lo + 29  # an open range ("more than 90 days"): a month past its start
+    return lo + (hi - lo) // 2 if lo < 0 else lo + (hi - lo) // 3
+
+
+def _month_name(day: dt.date) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, format="MMMM", locale="pt_BR")
+
+
+def sample_debtor(stage: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """The fictitious debtor used for previews (nested, typed).
+
+    Without ``stage`` it is the fixed example of ``fields.yaml``. With ``stage`` its
+    dates follow the stage and ``today`` (default: the current date): days overdue
+    inside the stage's range in the catalog, due date that many days before today,
+    updated amount with the sample contract charges, a Pix code valid until
+    tomorrow 18h, an agreement valid for a week and the month in the description.
+    """
+    data = get_fields().sample_data()
+    if stage is None:
+        return data
+    today = today or dt.date.today()
+    days = sample_days_late(stage)
+    due = today - dt.timedelta(days=days)
+    late = max(days, 0)
+    debt, payment = data["divida"], data["pagamento"]
+    debt["dias_atraso"] = late
+    debt["vencimento"] = due
+    value = float(debt["valor"])
+    if late:
+        charges = _SAMPLE_FINE + _SAMPLE_MONTHLY_INTEREST * late / 30
+        debt["valor_atualizado"] = round(value * (1 + charges), 2)
+    else:
+        debt["valor_atualizado"] = value
+    example_month = data["divida"]["descricao"]
+    for month in range(1, 13):
+        name = _month_name(dt.date(2000, month, 1))
+        if f" {name} " in f" {example_month} ":
+            debt["descricao"] = example_month.replace(name, _month_name(due), 1)
+            break
+    expiry = today + dt.timedelta(days=1)
+    payment["pix_expira_em"] = f"{expiry:%d/%m/%Y} às 18h"
+    agreement = data["acordo"]
+    agreement["validade"] = today + dt.timedelta(days=7)
+    agreement["valor_parcela"] = round(debt["valor_atualizado"] / int(agreement["parcelas"]), 2)
+    if "protocolo" in data:
+        data["protocolo"] = f"{today:%Y%m%d}-{str(data['protocolo']).rpartition('-')[2]}"
+    return data

@@ -85,6 +85,44 @@ def primeiro_nome(value: Any) -> str:
     return parts[0].capitalize() if parts else ""
 
 
+_IRREGULAR_PLURALS = {"mês": "meses", "país": "países", "é": "são", "foi": "foram", "está": "estão"}
+
+
+def plural(word: str) -> str:
+    """pt-BR plural of one word (regular rules; ``-ão`` always gives ``-ões``):
+    ``aviso`` -> ``avisos``, ``variável`` -> ``variáveis``, ``mensagem`` -> ``mensagens``."""
+    lower = word.lower()
+    if lower in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[lower]
+    if lower.endswith("ão"):
+        return word[:-2] + "ões"
+    if lower.endswith("m"):
+        return word[:-1] + "ns"
+    if lower.endswith(("r", "z", "s")) and not lower.endswith(("is", "us", "os", "as", "es")):
+        return word + "es"
+    if lower.endswith("vel"):
+        return word[:-2] + "eis"
+    if lower.endswith(("al", "el", "ol", "ul")):
+        return word[:-1] + "is"
+    if lower.endswith(("a", "e", "i", "o", "u", "á", "é", "ó", "ê", "ô")):
+        return word + "s"
+    return word
+
+
+def contagem(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``n`` with its noun phrase agreeing in number (pt-BR: 0 and 2+ are plural).
+
+    Every word of ``singular`` goes to the plural unless ``plural_form`` is given:
+    ``contagem(1, "linha rejeitada")`` -> ``1 linha rejeitada``,
+    ``contagem(3, "modelo aprovado")`` -> ``3 modelos aprovados``,
+    ``contagem(0, "bloqueio")`` -> ``0 bloqueios``.
+    """
+    if n == 1:
+        return f"{n} {singular}"
+    words = plural_form if plural_form is not None else " ".join(plural(w) for w in singular.split())
+    return f"{n} {words}"
+
+
 FILTERS = {
     "moeda": moeda,
     "data": data,

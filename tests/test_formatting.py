@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from jinja2 import Environment
 
-from cobranca_kit.formatting import FILTERS, data, data_extenso, data_hora, moeda, primeiro_nome
+from cobranca_kit.formatting import FILTERS, contagem, data, data_extenso, data_hora, moeda, primeiro_nome
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,27 @@ def test_moeda_agrees_with_babel_on_many_values() -> None:
         amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         expected = format_currency(amount, "BRL", locale="pt_BR").replace("\xa0", " ")
         assert moeda(value) == expected, value
+
+
+@pytest.mark.parametrize(
+    ("n", "singular", "expected"),
+    [
+        (1, "modelo aprovado", "1 modelo aprovado"),
+        (3, "modelo aprovado", "3 modelos aprovados"),
+        (0, "linha rejeitada", "0 linhas rejeitadas"),
+        (1, "linha rejeitada", "1 linha rejeitada"),
+        (2, "variável", "2 variáveis"),
+        (2, "mensagem", "2 mensagens"),
+        (2, "devedor", "2 devedores"),
+        (2, "coluna obrigatória ausente", "2 colunas obrigatórias ausentes"),
+        (4, "canal", "4 canais"),
+        (2, "opção", "2 opções"),
+        (2, "mês", "2 meses"),
+    ],
+)
+def test_contagem_agrees_in_number(n: int, singular: str, expected: str) -> None:
+    assert contagem(n, singular) == expected
+
+
+def test_contagem_takes_an_irregular_plural() -> None:
+    assert contagem(2, "pão", "pães") == "2 pães"

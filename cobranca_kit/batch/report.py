@@ -207,8 +207,12 @@ def stage_channel_chart(table: pd.DataFrame) -> Figure:
     """Stacked bars of :func:`messages_by_stage_channel`."""
     import matplotlib.pyplot as plt
 
+    from cobranca_kit.batch.report_view import CHANNEL_COLORS, channel_label
+
     fig, ax = plt.subplots(figsize=(8, 4))
-    table.plot.bar(stacked=True, rot=0, ax=ax)
+    colors = [CHANNEL_COLORS.get(str(c), "#999999") for c in table.columns]  # same colour per channel
+    table.plot.bar(stacked=True, rot=0, ax=ax, color=colors)
+    ax.legend([channel_label(str(c)) for c in table.columns], title="canal")
     ax.set_xlabel("estágio")
     ax.set_ylabel("mensagens")
     ax.set_title("Mensagens por estágio e canal")

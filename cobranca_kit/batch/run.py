@@ -219,14 +219,38 @@ def _kit_error(name: str) -> type[CobrancaKitError] | None:
     return None
 
 
+NOTEBOOK_ONLY_TAG = "so-caderno"
+
+
+def _report_title(folder: Path) -> str:
+    """The page title: the run date and creditor from ``resumo.json`` when it is there."""
+    from cobranca_kit.batch.report_view import report_title
+
+    try:
+        return report_title(json.loads((folder / "resumo.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError):
+        return "Conjunto de mensagens do dia"
+
+
 def export_html(executed: Path) -> Path | None:
     """HTML copy of the executed notebook (charts included); a failure only costs the HTML."""
     import nbformat
     from nbconvert import HTMLExporter
 
     try:
-        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exporter = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code="pt"
+        )
+        # Cells tagged "so-caderno" (how to run the notebook) are for its users, not for the report.
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True
+        )
+        notebook = nbformat.read(executed, as_version=4)
+        notebook.metadata["title"] = _report_title(executed.parent)
+        body, _ = exporter.from_notebook_node(notebook)
+        body = body.replace('<html lang="pt">', '<html lang="pt-BR">', 1)
     except Exception as exc:  # the run itself is fine; say why the HTML is missing
         (executed.parent / "html_indisponivel.txt").write_text(
             f"exportação HTML falhou: {exc}\n", encoding="utf-8"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from cobranca_kit import __version__
+from cobranca_kit.cli import ptbr
+
+ptbr.install()  # click's and typer's own messages ("Missing option", "Usage:") in pt-BR
 
 app = typer.Typer(
     name="cobranca-kit",

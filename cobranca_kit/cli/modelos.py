@@ -16,6 +16,7 @@ from cobranca_kit.config import Config, load_config
 from cobranca_kit.datafiles import load_yaml
 from cobranca_kit.errors import LibraryError, RenderError
 from cobranca_kit.fields import nest, sample_debtor
+from cobranca_kit.formatting import contagem
 from cobranca_kit.library import (
     ExportError,
     Library,
@@ -184,7 +185,7 @@ def mostrar(
     for name, text in t.parts:
         typer.echo(f"\n--- {name}\n{text}")
     findings = (t.report or {}).get("findings", [])
-    typer.echo(f"\nConformidade (ao salvar): {len(findings)} apontamento(s)")
+    typer.echo(f"\nConformidade (ao salvar): {contagem(len(findings), 'apontamento')}")
     for f in findings:
         typer.echo(f"  [{f.get('severity')}] {f.get('rule_id')} ({f.get('part') or '-'}): {f.get('message')}")
 

@@ -13,6 +13,7 @@ from cobranca_kit.cli.common import friendly_errors
 from cobranca_kit.config import load_config
 from cobranca_kit.datafiles import describe_validation_error
 from cobranca_kit.drafting import CheckedDraft, DraftRequest, draft_variants, get_drafter
+from cobranca_kit.formatting import contagem
 
 SEVERITY = {"block": "BLOQUEIO", "warn": "aviso", "hint": "dica"}
 
@@ -32,10 +33,12 @@ def _print_text(results: list[CheckedDraft]) -> None:
         rounds = len(draft.rounds)
         typer.echo(
             f"\n=== Variante {draft.variant + 1} (semente {draft.seed}): {_verdict(draft)} "
-            f"após {rounds} rodada(s) · tokens: {draft.usage.get('total_tokens', 0)}"
+            f"após {contagem(rounds, 'rodada')} · tokens: {draft.usage.get('total_tokens', 0)}"
         )
         if draft.mode:
             typer.echo(f"saída estruturada usada: {draft.mode}")
+        for note in draft.notes:
+            typer.echo(f"aviso: {note}")
         if draft.error:
             typer.echo(f"erro: {draft.error}")
         if draft.script is not None:

@@ -14,6 +14,7 @@ from cobranca_kit.compliance.engine import UnusableTextError
 from cobranca_kit.compliance.evaluate import evaluate, read_corpus
 from cobranca_kit.compliance.report import SEVERITY_LABELS
 from cobranca_kit.compliance.rules import ExampleCase, Rule
+from cobranca_kit.formatting import contagem
 from cobranca_kit.script import parse_script
 
 CANAIS = ("whatsapp", "sms", "email", "telefone")
@@ -76,7 +77,9 @@ def format_report(report: Report, parts: dict[str, str]) -> str:
     blocks, warns = len(report.blocks), len(report.warnings)
     hints = len(report.findings) - blocks - warns
     status = "REPROVADO" if not report.passed else "aprovado"
-    lines.append(f"{status}: {blocks} bloqueio(s), {warns} aviso(s), {hints} dica(s)")
+    lines.append(
+        f"{status}: {contagem(blocks, 'bloqueio')}, {contagem(warns, 'aviso')}, {contagem(hints, 'dica')}"
+    )
     return "\n".join(lines)
 
 
@@ -155,7 +158,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"\n== {label.upper()} ({category})")
             for rule in picked:
                 typer.echo("\n" + format_rule(rule))
-        typer.echo(f"\n{len(rules)} regra(s).")
+        typer.echo(f"\n{contagem(len(rules), 'regra')}.")
 
     @app.command("avaliar")
     @friendly_errors

@@ -37,6 +37,8 @@ class DraftResult:
     latency_s: float = 0.0
     cached: bool = False
     mode: str | None = None
+    #: pt-BR notes for the user (e.g. instructions the offline drafter could not follow)
+    notes: list[str] = field(default_factory=list)
 
 
 class Drafter(Protocol):

@@ -76,6 +76,8 @@ class CheckedDraft:
     error_kind: str | None = None
     #: Structured-output mode of the last answered round (None offline).
     mode: str | None = None
+    #: pt-BR notes from the backend (instructions the offline drafter could not follow...).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Any]:
@@ -99,6 +101,7 @@ class CheckedDraft:
             "parts": dict(self.script.parts()) if self.script else None,
             "report": self.report.to_dict() if self.report else None,
             "rounds": [r.to_dict() for r in self.rounds],
+            "notas": self.notes,
         }
 
     @classmethod
@@ -119,6 +122,7 @@ class CheckedDraft:
             error=data.get("error"),
             error_kind=data.get("error_kind"),
             mode=data.get("mode"),
+            notes=list(data.get("notas") or []),
             backend=data["backend"],
             model=data["model"],
             prompt_version=data["prompt_version"],
@@ -174,6 +178,7 @@ class _Loop:
         self.report: Report | None = None
         self.error: str | None = None
         self.error_kind: str | None = None
+        self.notes: list[str] = []
 
     def revision(self, round_no: int) -> Revision | None:
         if round_no == 1 or self.script is None or self.report is None:
@@ -192,6 +197,7 @@ class _Loop:
     def drafted(self, round_no: int, result: DraftResult) -> bool:
         """Record a round; True when the loop can stop."""
         self.script = result.script
+        self.notes = list(getattr(result, "notes", []) or [])
         self.report = check_script(result.script, self.request)
         add_usage(self.usage, result.usage)
         self.rounds.append(
@@ -220,6 +226,7 @@ class _Loop:
             error=self.error,
             error_kind=self.error_kind,
             mode=next((r.mode for r in reversed(self.rounds) if r.mode), None),
+            notes=self.notes,
             backend=self.drafter.name,
             model=self.drafter.model,
             prompt_version=self.drafter.prompt_version,

@@ -16,10 +16,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cobranca_kit.catalog import get_catalog
-from cobranca_kit.compliance.channels import WHATSAPP_TEMPLATE_BODY_MAX
+from cobranca_kit.compliance.channels import WHATSAPP_TEMPLATE_BODY_MAX, sms_info
 from cobranca_kit.compliance.checks import whatsapp_template_body_size
+from cobranca_kit.compliance.metrics import sample_render
 from cobranca_kit.datafiles import load_model
 from cobranca_kit.drafting.base import DraftResult, Revision
+from cobranca_kit.drafting.instructions import Instructions, parse_instructions
 from cobranca_kit.drafting.request import DraftRequest
 from cobranca_kit.fields import check_placeholders
 from cobranca_kit.script import CallScript, CallStep, EmailScript, Script, SmsScript, WhatsAppScript
@@ -32,6 +34,11 @@ NON_EMPTY = Field(min_length=1)
 _BEFORE_DUE = ("pre_vencimento", "vencimento")
 _NEGOTIATE = ("atraso_medio", "atraso_longo")
 _REVISION_STEP = 7919  # seed offset per revision round, so a revision picks other phrases
+_RETRY_STEP = 104729  # seed offset when a variant came out equal to an earlier one
+_RETRIES = 60
+_NEAR_SHORTEST = 6  # characters: wordings this close to the shortest count as shortest
+#: Where a deadline from the instructions goes (the quality screen refuses literal dates).
+UNTIL_PLACEHOLDER = "{{ acordo.validade | data }}"
 
 
 def _all_texts(value: object) -> list[str]:
@@ -67,13 +74,28 @@ class ObjectionPhrases(_Bank):
 
 
 class SmsPhrases(_Bank):
-    saudacao: Phrases = NON_EMPTY
+    saudacao: dict[str, Phrases]
     situacao: dict[str, Phrases]
     pagamento: dict[str, Phrases]
     contestacao_situacao: Phrases = NON_EMPTY
     contestacao: dict[str, str]
-    atendimento: Phrases = NON_EMPTY
+    atendimento: dict[str, Phrases]
     desconsidere: Phrases = NON_EMPTY
+    objecoes: dict[str, ObjectionPhrases]
+
+
+class WrittenAndSms(_Bank):
+    escrito: Phrases = NON_EMPTY
+    sms: Phrases = NON_EMPTY
+
+
+class InstructionPhrases(_Bank):
+    """Phrases for the instructions the offline drafter honours (see drafting/instructions.py)."""
+
+    desconto: WrittenAndSms
+    desconto_ate: WrittenAndSms
+    prazo: WrittenAndSms
+    referencia: WrittenAndSms
 
 
 class CallPhrases(_Bank):
@@ -112,6 +134,7 @@ class PhraseBank(_Bank):
     email_assinatura: Phrases = NON_EMPTY
     sms: SmsPhrases
     ligacao: CallPhrases
+    instrucoes: InstructionPhrases
 
     @field_validator("saudacao", "apresentacao", "negociacao", "acordo", "atendimento", "encerramento")
     @classmethod
@@ -129,6 +152,9 @@ class PhraseBank(_Bank):
         _require_keys("objecoes", self.objecoes, "objecoes")
         _require_keys("pagamentos", self.pagamento, "pagamento")
         _require_keys("pagamentos", self.sms.pagamento, "sms.pagamento")
+        _require_keys("tons", self.sms.saudacao, "sms.saudacao")
+        _require_keys("tons", self.sms.atendimento, "sms.atendimento")
+        _require_keys("objecoes", self.sms.objecoes, "sms.objecoes")
         _require_keys("pagamentos", self.pagamento_contestacao, "pagamento_contestacao")
         _require_keys("pagamentos", self.sms.contestacao, "sms.contestacao")
         _require_keys("pagamentos", self.ligacao.opcoes_pagamento, "ligacao.opcoes_pagamento")
@@ -138,12 +164,33 @@ class PhraseBank(_Bank):
         for tone, options in {**self.saudacao, **self.encerramento}.items():
             if not options:
                 raise ValueError(f"tom {tone}: lista de frases vazia")
+        for where, by_tone in (
+            ("sms.saudacao", self.sms.saudacao),
+            ("sms.atendimento", self.sms.atendimento),
+        ):
+            for tone, options in by_tone.items():
+                if not options:
+                    raise ValueError(f"{where}.{tone}: lista de frases vazia")
+        for objection, phrases in {**self.objecoes, **self.sms.objecoes}.items():
+            if objection != "nenhuma" and not (phrases.antes and phrases.depois):
+                raise ValueError(f"objeção {objection}: faltam frases em 'antes' ou 'depois'")
         for text in _all_texts(self):
             try:
                 check_placeholders(text)
             except Exception as exc:  # PlaceholderError: name the phrase
                 raise ValueError(f"frase '{text[:60]}...': {exc}") from exc
         return self
+
+
+@lru_cache(maxsize=1)
+def sms_max_segments() -> int:
+    """The checker's SMS limit (the ``sms_segments`` rule of ``rules/canal.yaml``; 2 without it)."""
+    from cobranca_kit.compliance import load_rules
+
+    for rule in load_rules().rules:
+        if getattr(rule, "check", None) == "sms_segments":
+            return int((rule.params or {}).get("max_segments", 2))
+    return 2
 
 
 def _pick(options: list[str], seed: int, slot: str) -> str:
@@ -161,7 +208,9 @@ def _join(*sentences: str) -> str:
 class _Composer:
     """Builds one script for one request and seed."""
 
-    def __init__(self, bank: PhraseBank, request: DraftRequest, seed: int) -> None:
+    def __init__(
+        self, bank: PhraseBank, request: DraftRequest, seed: int, instructions: Instructions | None = None
+    ) -> None:
         self.bank = bank
         self.r = request
         self.seed = seed
@@ -169,11 +218,23 @@ class _Composer:
         self.confirm = self.stage == "confirmacao"
         self.dispute = request.objecao == "nao_reconhece_divida"
         self.asks_payment = not self.confirm and not self.dispute
-        self.compact = False  # shortest wording of every phrase (see whatsapp())
+        self.i = instructions if instructions is not None else parse_instructions(request.instrucoes)
+        #: 0: any phrase; 1: one of the two shortest of each list; 2: the shortest ("curto" in the
+        #: instructions starts at 1; see whatsapp() and sms() for the length limits).
+        self.compact = 1 if self.i.short else 0
+        self.notes: list[str] = []
+        if not self.asks_payment and (self.i.discount or self.i.until):
+            why = "é uma confirmação de pagamento" if self.confirm else "o cliente contesta a dívida"
+            self.notes.append(f"Desconto e prazo das instruções não entram neste texto: {why}.")
 
     def pick(self, options: list[str], slot: str) -> str:
-        if self.compact:
-            return min(options, key=len)
+        if not options:
+            return ""
+        if self.compact >= 2:  # the shortest, or one as short as it (a few characters more)
+            shortest = min(len(o) for o in options)
+            options = [o for o in options if len(o) <= shortest + _NEAR_SHORTEST]
+        if self.compact == 1:
+            options = sorted(options, key=len)[:2]
         return _pick(options, self.seed, slot)
 
     def tone(self, mapping: dict[str, list[str]], slot: str) -> str:
@@ -194,10 +255,28 @@ class _Composer:
             parts.append(self.pick(self.bank.quitacao, "quitacao"))
         return _join(*parts)
 
-    def objection(self) -> str:
-        phrases = self.bank.objecoes[self.r.objecao]
+    def objection(self, bank: dict[str, ObjectionPhrases] | None = None) -> str:
+        phrases = (bank if bank is not None else self.bank.objecoes)[self.r.objecao]
         group = "confirmacao" if self.confirm else ("antes" if self.stage in _BEFORE_DUE else "depois")
         return self.pick(getattr(phrases, group), "objecao")
+
+    def instruction_sentences(self, form: str) -> list[str]:
+        """The sentences the instructions ask for (``form``: ``escrito`` or ``sms``)."""
+        phrases = self.bank.instrucoes
+        out: list[str] = []
+        # A reusable template never carries a fixed date (it would go stale, and the quality
+        # screen refuses literal dates): the deadline is the agreement's validity field.
+        when = UNTIL_PLACEHOLDER if self.i.until is not None else ""
+        if self.asks_payment:
+            if self.i.discount and when:
+                out.append(self.pick(getattr(phrases.desconto_ate, form), "instrucao_desconto"))
+            elif self.i.discount:
+                out.append(self.pick(getattr(phrases.desconto, form), "instrucao_desconto"))
+            elif when:
+                out.append(self.pick(getattr(phrases.prazo, form), "instrucao_prazo"))
+        if self.i.reference:
+            out.append(self.pick(getattr(phrases.referencia, form), "instrucao_referencia"))
+        return [t.replace("[desconto]", self.i.discount or "").replace("[data]", when) for t in out]
 
     def preferred_method(self) -> str:
         return next(m for m in ("link", "cartao", "boleto", "pix") if m in self.r.pagamentos)
@@ -216,8 +295,12 @@ class _Composer:
         return [self.pick(self.bank.pagamento[m], f"pagamento_{m}") for m in methods]
 
     def negotiation(self) -> str:
-        if self.confirm or self.dispute or self.stage not in _NEGOTIATE:
+        if self.confirm or self.dispute:
             return ""
+        if self.stage not in _NEGOTIATE:  # instalments only when the instructions ask for them
+            if not self.i.instalments or self.r.objecao == "sem_condicoes" or self.compact >= 3:
+                return ""
+            return self.tone(self.bank.negociacao, "negociacao")
         # The "no means to pay" objection already offers instalments: do not repeat it.
         text = "" if self.r.objecao == "sem_condicoes" else self.tone(self.bank.negociacao, "negociacao")
         if self.stage == "atraso_longo" and self.r.tom in ("firme", "profissional"):
@@ -242,17 +325,25 @@ class _Composer:
         # A WhatsApp script must fit one Meta template body. When it does not, first
         # drop the friendly closing (it carries nothing the customer needs), then
         # take the shortest wording of every phrase.
-        for closing, compact in ((True, False), (False, False), (False, True)):
-            self.compact = compact
+        start = self.compact
+        levels = [(closing, level) for closing in (True, False) for level in (0, 1, 2) if level >= start]
+        for closing, level in [*levels, (False, 3)]:  # 3: without the instructions' sentences
+            self.compact = level
             messages = self._whatsapp_messages(with_closing=closing)
             if whatsapp_template_body_size(messages) <= WHATSAPP_TEMPLATE_BODY_MAX:
                 break
-        self.compact = False
+        if self.compact >= 3 and self.instruction_sentences("escrito"):
+            self.notes.append(
+                "No WhatsApp, o que as instruções pediram não coube no limite de "
+                f"{WHATSAPP_TEMPLATE_BODY_MAX} caracteres do modelo e ficou de fora."
+            )
+        self.compact = start
         return WhatsAppScript(mensagens=messages)
 
     def _whatsapp_messages(self, *, with_closing: bool) -> list[str]:
         messages = [self.greeting(), self.situation(), self.objection()]
-        messages.append(_join(*self.payment_sentences()))
+        extra = self.instruction_sentences("escrito") if self.compact < 3 else []
+        messages.append(_join(*self.payment_sentences(), *extra))
         if self.asks_payment and "pix" in self.r.pagamentos:
             messages.append("{{ pagamento.pix_copia_e_cola }}")  # alone, so it copies with one tap
         closing = self.closing() if with_closing else ""
@@ -261,25 +352,68 @@ class _Composer:
         return [m for m in messages if m.strip()]
 
     def sms(self) -> SmsScript:
+        # An SMS must stay within the segments the checker allows (with the sample debtor).
+        # Levels: 0 any wording; 1 one of the two shortest; 2 the shortest; 3 also the shortest
+        # support sentence of any tone; 4 without the instructions' sentences; 5 (last resort)
+        # without the answer to the objection. Each dropped piece gets a note for the user.
+        start, seed = self.compact, self.seed
+        text = ""
+        for level in range(start, 6):
+            self.compact = level
+            fits = False
+            for attempt in range(8):  # other wordings that may fit
+                self.seed = seed + attempt * _RETRY_STEP
+                text = self._sms_text()
+                fits = sms_info(sample_render(text)).segments <= sms_max_segments()
+                if fits:
+                    break
+            if fits:
+                break
+        dropped = []
+        if self.compact >= 4 and self.instruction_sentences("sms"):
+            dropped.append("o que as instruções pediram")
+        if self.compact >= 5 and self.r.objecao != "nenhuma":
+            dropped.append("a resposta à objeção")
+        if dropped:
+            self.notes.append(
+                f"No SMS ficou de fora {' e '.join(dropped)}, para caber em {sms_max_segments()} segmentos "
+                "(com os dados de exemplo); use outro canal ou um meio de pagamento com texto mais curto."
+            )
+        self.compact, self.seed = start, seed
+        return SmsScript(texto=text)
+
+    def _sms_text(self) -> str:
         sms = self.bank.sms
         disputed = self.dispute and not self.confirm
         situation = sms.contestacao_situacao if disputed else sms.situacao[self.stage]
-        parts = [self.pick(sms.saudacao, "sms_saudacao"), self.pick(situation, "sms_situacao")]
+        shortest = self.compact >= 3
+        parts = [self.tone(sms.saudacao, "sms_saudacao"), self.pick(situation, "sms_situacao")]
         if disputed:
             parts.append(sms.contestacao[self.preferred_method()])
-        elif self.asks_payment:
+        elif self.compact < 5:
+            parts.append(self.objection(sms.objecoes))
+        # the "already paid" answer may say "desconsidere" itself: then not twice
+        said_paid = "desconsider" in parts[-1].lower()
+        if not disputed and self.compact < 4:
+            parts += self.instruction_sentences("sms")
+        if not disputed and self.asks_payment:
             parts.append(self.pick(sms.pagamento[self.preferred_method()], "sms_pagamento"))
-        if self.stage not in ("confirmacao", "acordo"):  # an offer needs no "ignore if paid"
+        if (
+            self.stage not in ("confirmacao", "acordo") and not said_paid
+        ):  # an offer needs no "ignore if paid"
             parts.append(self.pick(sms.desconsidere, "sms_desconsidere"))
         if not disputed:  # the dispute sentence already gives the support channel
-            parts.append(self.pick(sms.atendimento, "sms_atendimento"))
-        return SmsScript(texto=_join(*parts))
+            if shortest:
+                parts.append(min((t for ts in sms.atendimento.values() for t in ts), key=len))
+            else:
+                parts.append(self.tone(sms.atendimento, "sms_atendimento"))
+        return _join(*parts)
 
     def email(self) -> EmailScript:
         paragraphs = [self.tone(self.bank.saudacao, "saudacao")]
         paragraphs.append(_join(self.tone(self.bank.apresentacao, "apresentacao"), self.situation()))
         paragraphs.append(self.objection())
-        payment = self.payment_sentences(with_pix=False)
+        payment = self.payment_sentences(with_pix=False) + self.instruction_sentences("escrito")
         if payment:
             paragraphs.append("\n".join(payment))
         if self.asks_payment and "pix" in self.r.pagamentos:
@@ -304,8 +438,9 @@ class _Composer:
         else:
             ways = "; ".join(call.opcoes_pagamento[m] for m in self.r.pagamentos)
             options = f"{self.pick(call.opcoes_abertura, 'opcoes')} {ways}."
-            if self.stage in _NEGOTIATE or self.stage == "acordo":
+            if self.stage in _NEGOTIATE or self.stage == "acordo" or self.i.instalments:
                 options = _join(options, self.pick(call.opcoes_negociacao, "opcoes_negociacao"))
+            options = _join(options, *self.instruction_sentences("escrito"))
         spoken = self.objection() if self.confirm else self.pick(call.objecoes[self.r.objecao], "objecao")
         objection = spoken or self.pick(call.objecao_generica, "objecao_generica")
         steps = [
@@ -337,6 +472,7 @@ class OfflineDrafter:
     def __init__(self, path: str | Path = PHRASEBANK_PATH) -> None:
         self.path = Path(path)
         self.bank = load_phrasebank(self.path)
+        self._memo: dict[tuple[str, int], tuple[list[Script], list[str]]] = {}
 
     @cached_property
     def prompt_version(self) -> str:
@@ -353,11 +489,44 @@ class OfflineDrafter:
     def compose(self, request: DraftRequest, seed: int) -> Script:
         return _Composer(self.bank, request, seed).script()
 
+    def _variants(self, request: DraftRequest, upto: int, offset: int) -> tuple[list[Script], list[str]]:
+        """Variants ``0..upto`` of ``request``, pairwise different whenever the bank allows,
+        and the notes about the instructions (the same for every variant)."""
+        key = (request.key(), offset)
+        scripts, notes = self._memo.get(key, ([], []))
+        instructions = parse_instructions(request.instrucoes)
+        seen = {s.text() for s in scripts}
+        while len(scripts) <= upto:
+            seed = request.seed_for(len(scripts)) + offset
+            for _ in range(_RETRIES):
+                composer = _Composer(self.bank, request, seed, instructions)
+                script = composer.script()
+                if script.text() not in seen:
+                    break
+                seed += _RETRY_STEP
+            else:  # every try repeated an earlier variant: the bank has no other wording
+                composer.notes.append(
+                    "O banco de frases não tem mais versões diferentes para esta combinação: "
+                    "esta variante repete uma anterior."
+                )
+            if instructions.until is not None and UNTIL_PLACEHOLDER in script.text():
+                composer.notes.append(
+                    f"O prazo das instruções ({instructions.until:%d/%m/%Y}) entrou no texto como "
+                    f"{UNTIL_PLACEHOLDER}: informe essa data na coluna acordo.validade da carteira."
+                )
+            if not notes:
+                notes = list(dict.fromkeys(instructions.notes + composer.notes))
+            scripts.append(script)
+            seen.add(script.text())
+        if len(self._memo) > 256:
+            self._memo.clear()
+        self._memo[key] = (scripts, notes)
+        return scripts, notes
+
     def draft(self, request: DraftRequest, variant: int = 0, revision: Revision | None = None) -> DraftResult:
-        seed = request.seed_for(variant)
-        if revision is not None:
-            seed += (revision.round - 1) * _REVISION_STEP
-        return DraftResult(script=self.compose(request, seed), mode="frases")
+        offset = (revision.round - 1) * _REVISION_STEP if revision is not None else 0
+        scripts, notes = self._variants(request, variant, offset)
+        return DraftResult(script=scripts[variant], mode="frases", notes=list(notes))
 
     async def adraft(
         self, request: DraftRequest, variant: int = 0, revision: Revision | None = None

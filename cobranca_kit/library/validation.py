@@ -15,6 +15,7 @@ from typing import Any
 from cobranca_kit.compliance import CheckContext, check
 from cobranca_kit.errors import LibraryError, PlaceholderError
 from cobranca_kit.fields import check_placeholders, sample_debtor
+from cobranca_kit.formatting import contagem
 from cobranca_kit.library.errors import ApprovalRefused
 from cobranca_kit.library.models import TemplateMeta
 from cobranca_kit.library.render import compile_parts, render_compiled
@@ -79,7 +80,7 @@ def require_no_blocks(report: dict[str, Any], ref: str) -> None:
     blocks = [f for f in report.get("findings", []) if f.get("severity") == "block"]
     if blocks:
         raise ApprovalRefused(
-            f"Aprovação recusada para {ref}: {len(blocks)} problema(s) bloqueante(s). "
+            f"Aprovação recusada para {ref}: {contagem(len(blocks), 'problema bloqueante')}. "
             f"Corrija o texto e salve uma nova versão.\n{describe_findings(blocks)}",
             blocks,
         )

@@ -19,10 +19,9 @@ from cobranca_kit.compliance import CheckContext, check
 from cobranca_kit.config import Config
 from cobranca_kit.drafting import DraftRequest, draft_checked, get_drafter
 from cobranca_kit.errors import DraftError
-from cobranca_kit.fields import sample_debtor
 from cobranca_kit.library import Library, Origin, Template, TemplateMeta, render
 from cobranca_kit.workbench.cards import CARD_CSS, DraftCard, blocks_of
-from cobranca_kit.workbench.preview import preview_html
+from cobranca_kit.workbench.preview import preview_data, preview_html
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
 from cobranca_kit.workbench.workspace import WorkspaceAccess
 
@@ -215,6 +214,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             rounds = self.config.llm.rodadas_revisao
             cards: list[DraftCard] = []
             failures: list[str] = []
+            notes: list[str] = []  # e.g. instructions the offline drafter could not follow
             for variant in range(request.variantes):
                 try:
                     draft = draft_checked(
@@ -230,6 +230,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                         )
                     else:
                         cards.append(self._make_card(variant, request, draft))
+                        notes += [n for n in getattr(draft, "notes", []) if n not in notes]
                 self.progress.value = variant + 1
             self._request = request
             self.cards = cards
@@ -238,7 +239,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                 self.status.value = error_html(" ".join(failures))
             else:
                 self.status.value = info_html(
-                    f"{len(cards)} rascunho(s) pronto(s). Edite, verifique e salve."
+                    " ".join([f"{len(cards)} rascunho(s) pronto(s). Edite, verifique e salve.", *notes])
                 )
         finally:
             self.generate_button.disabled = False
@@ -274,12 +275,9 @@ class Workbench(WorkspaceAccess, widgets.VBox):
 
     # ---- card actions -------------------------------------------------------------------------
 
-    def _sample_data(self) -> dict[str, Any]:
-        data = sample_debtor()
+    def _sample_data(self, stage: str | None = None) -> dict[str, Any]:
         empresa = self.config.empresa
-        if empresa is not None:
-            data["empresa"] = empresa.model_dump()
-        return data
+        return preview_data(stage, empresa.model_dump() if empresa is not None else None)
 
     def _unsaved_template(self, card: DraftCard) -> Template:
         script = card.script()  # validates placeholders first, with a close-match suggestion
@@ -289,7 +287,9 @@ class Workbench(WorkspaceAccess, widgets.VBox):
     def _refresh_metrics(self, card: DraftCard) -> None:
         """Metrics on the text as the debtor reads it (sample debtor); template text as fallback."""
         try:
-            rendered = render(self._unsaved_template(card), self._sample_data())
+            rendered = render(
+                self._unsaved_template(card), self._sample_data(getattr(card.request, "estagio", None))
+            )
             card.show_report(
                 card.report, "\n\n".join(t for _, t in rendered.parts), "com o devedor de exemplo"
             )
@@ -310,7 +310,9 @@ class Workbench(WorkspaceAccess, widgets.VBox):
 
     def preview(self, card: DraftCard) -> str:
         """Render with the sample debtor (library's sandboxed renderer) in a channel-like view."""
-        rendered = render(self._unsaved_template(card), self._sample_data())
+        rendered = render(
+            self._unsaved_template(card), self._sample_data(getattr(card.request, "estagio", None))
+        )
         sender = self.config.empresa.nome if self.config.empresa else None
         card.preview.value = preview_html(card.channel, rendered.parts, sender)
         card.status.value = info_html("Pré-visualização com o devedor de exemplo (dados fictícios).")

@@ -7,11 +7,15 @@ without a browser and reused by the library browser.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from cobranca_kit.compliance import sms_info
+from cobranca_kit.fields import sample_debtor
+from cobranca_kit.formatting import contagem
 from cobranca_kit.script import CALL_STEP_LABELS
 
 STEP_LABELS = CALL_STEP_LABELS
@@ -54,7 +58,7 @@ def sms_html(parts: Iterable[tuple[str, str]]) -> str:
     info = sms_info(text)
     encoding = getattr(info, "encoding", "?")
     segments = getattr(info, "segments", "?")
-    meta = f"{len(text)} caracteres · codificação {encoding} · {segments} segmento(s)"
+    meta = f"{len(text)} caracteres · codificação {encoding} · {contagem(segments, 'segmento') if isinstance(segments, int) else segments}"
     return (
         f'<div class="cobranca-prev cobranca-prev-sms"><div class="cobranca-sms">{_esc(text)}</div>'
         f'<div class="cobranca-prev-meta">{_esc(meta)}</div></div>'
@@ -99,3 +103,14 @@ def preview_html(channel: str, parts: Iterable[tuple[str, str]], sender: str | N
     else:
         raise ValueError(f"canal desconhecido: {channel}")
     return PREVIEW_CSS + body
+
+
+def preview_data(
+    stage: str | None, empresa: Mapping[str, Any] | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The sample debtor a preview renders: dates that fit ``stage`` and ``today``
+    (see :func:`cobranca_kit.fields.sample_debtor`), and the configured creditor if any."""
+    data = sample_debtor(stage, today)
+    if empresa is not None:
+        data["empresa"] = dict(empresa)
+    return data
