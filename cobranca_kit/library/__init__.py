@@ -28,7 +28,7 @@ from cobranca_kit.library.models import (
     parse_ref,
 )
 from cobranca_kit.library.render import RenderedScript, compile_template, render
-from cobranca_kit.library.store import Library
+from cobranca_kit.library.store import Library, SaveOutcome
 
 __all__ = [
     "ApprovalRefused",
@@ -36,6 +36,7 @@ __all__ = [
     "Library",
     "Origin",
     "RenderedScript",
+    "SaveOutcome",
     "Template",
     "TemplateMeta",
     "TemplateRef",
