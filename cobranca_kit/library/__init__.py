@@ -7,11 +7,13 @@
 
 from cobranca_kit.library.errors import ApprovalRefused, ExportError
 from cobranca_kit.library.exports import (
+    WhatsAppDelivery,
     WhatsAppExport,
     call_markdown,
     email_message,
     meta_template_name,
     sms_export,
+    whatsapp_delivery,
     whatsapp_export,
     whatsapp_pix_followup,
     whatsapp_problems,
@@ -40,6 +42,7 @@ __all__ = [
     "Template",
     "TemplateMeta",
     "TemplateRef",
+    "WhatsAppDelivery",
     "WhatsAppExport",
     "call_markdown",
     "check_id",
@@ -50,6 +53,7 @@ __all__ = [
     "parse_ref",
     "render",
     "sms_export",
+    "whatsapp_delivery",
     "whatsapp_export",
     "whatsapp_pix_followup",
     "whatsapp_problems",

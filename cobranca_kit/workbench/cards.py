@@ -243,6 +243,7 @@ class DraftCard(widgets.VBox):
         rounds: Any = None,
         source: str = "",
         warning: str = "",
+        title: str = "",
     ) -> None:
         self.index = index
         self.channel = channel
@@ -251,10 +252,14 @@ class DraftCard(widgets.VBox):
         self.request: Any = None  # the DraftRequest it answers
         self.draft: Any = None  # the CheckedDraft it came from
         self.saved_parts: list[tuple[str, str]] | None = None
+        self.title = title or f"Variante {index + 1}"
+        self.base_meta: Any = None  # TemplateMeta of an opened library version
+        self.original_parts = [(name, text) for name, text in parts]  # as drafted or opened
+        self.preview_open = False  # repaint the preview after each verification
         self.part_names = [name for name, _ in parts]
 
         self.header = widgets.HTML(
-            f"{CARD_CSS}<b>Variante {index + 1}</b>"
+            f"{CARD_CSS}<b>{html.escape(self.title)}</b>"
             + (f' <span style="color:#666">· {html.escape(source)}</span>' if source else "")
         )
         self.badge = widgets.HTML()
@@ -328,10 +333,33 @@ class DraftCard(widgets.VBox):
         """True when the text changed since the last verification."""
         return self._stale
 
+    def has_unsaved_edits(self) -> bool:
+        """True when the text differs from what was drafted (or opened) and from what was saved."""
+        parts = self.parts()
+        return parts != self.original_parts and parts != self.saved_parts
+
     def _on_edit(self, _change: dict[str, Any]) -> None:
-        if not self._stale:
-            self._stale = True
-            self.badge.value = badge_html(self.report, stale=True)
+        """The text changed: take down everything that described the old text.
+
+        Highlights, findings, metrics and preview belong to the verified text; left on
+        screen they would show a removed threat under a green label. The badge asks
+        for a new verification, which paints them again (preview included).
+        """
+        if self._stale:
+            return
+        self._stale = True
+        self.badge.value = badge_html(self.report, stale=True)
+        for mark in self.highlights.values():
+            mark.value = ""
+        self.findings_html.value = ""
+        self.metrics.value = ""
+        self.preview.value = ""
+        self.status.value = ""
+        if self.ref is not None:
+            self.ref_html.value = (
+                f'<span class="cobranca-ref-id">Texto alterado depois de <code>{html.escape(str(self.ref))}'
+                "</code>: salve uma nova versão</span>"
+            )
 
     def show_report(self, report: Any, metrics_text: str | None = None, metrics_note: str = "") -> None:
         """Paint a verification: badge, highlights per part, findings list and metrics."""
