@@ -257,3 +257,52 @@ def test_verify_explains_template_mistakes_in_portuguese(bench: Workbench, added
     assert expected in status and f"parte '{first}'" in status, status
     assert "No filter" not in status and "unexpected" not in status
     assert "Conforme" not in card.badge.value  # still asks for a (successful) verification
+
+
+# -- 5/14. one app: the library opens a version in the workbench; the last run is a tab ---
+
+
+def test_app_opens_a_library_version_in_the_workbench_tab(config: Config) -> None:
+    from cobranca_kit.workbench import CobrancaApp
+
+    app = CobrancaApp(config=config)
+    assert [app.tabs.get_title(i) for i in range(3)] == ["Bancada", "Biblioteca", "Último lote"]
+    card = generated(app.workbench)
+    card.save_button.click()
+    app.tabs.selected_index = 1  # the library re-reads the folder when shown
+    assert str(card.ref) in app.browser.table.value
+    app.browser.template.value = card.ref.id
+    app.browser.open_button.click()
+    assert app.tabs.selected_index == 0
+    assert str(card.ref) in app.workbench.cards[0].header.value
+    app.tabs.selected_index = 2
+    assert "Nenhum lote executado" in app.run_report.report.value
+
+
+def test_last_run_tab_shows_the_newest_run(config: Config, tmp_path: Path) -> None:
+    import json
+
+    import pandas as pd
+
+    from cobranca_kit.workbench.suite import RunReportView
+
+    run = config.path("execucoes") / "2026-12-05"
+    run.mkdir(parents=True)
+    summary = {
+        "linhas": {"lidas": 3, "aceitas": 2, "rejeitadas": 1},
+        "simulacao": True,
+        "contagens": {"por_status": {"agendada": 2}},
+        "modelos_usados": [{"modelo": "x@v1", "mensagens": 2}],
+    }
+    (run / "resumo.json").write_text(json.dumps(summary), encoding="utf-8")
+    from cobranca_kit.batch.report import MESSAGE_REPORT_COLUMNS
+
+    pd.DataFrame({c: pd.Series(dtype="object") for c in MESSAGE_REPORT_COLUMNS}).to_parquet(
+        run / "mensagens.parquet"
+    )
+    for name in ("rejeitados.csv", "adiados.csv", "ignorados.csv"):
+        (run / name).write_text("linha,motivo\n2,telefone inválido\n", encoding="utf-8")
+    view = RunReportView(config=config)
+    text = view.refresh()
+    assert "2026-12-05" in text and "Linhas lidas: 3" in text and "agendada" in text and "x@v1" in text
+    assert "1</b> linha(s) rejeitada(s)" in text
