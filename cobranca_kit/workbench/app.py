@@ -157,7 +157,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         self.confirm_box = widgets.HBox(
             [self.confirm_text, self.confirm_discard, self.confirm_cancel], layout={"display": "none"}
         )
-        self.confirm_box.add_class("cobranca-confirmacao")
+        self.confirm_box.add_class("cobranca-confirmacao-gerar")
         self.confirm_discard.on_click(guarded(lambda _b: self._on_generate(confirmed=True)))
         self.confirm_cancel.on_click(guarded(lambda _b: self._hide_confirmation()))
 

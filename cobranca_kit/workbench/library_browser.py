@@ -250,7 +250,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.confirm_box = widgets.HBox(
             [self.confirm_text, self.confirm_archive, self.cancel_archive], layout={"display": "none"}
         )
-        self.confirm_box.add_class("cobranca-confirmacao")
+        self.confirm_box.add_class("cobranca-confirmacao-arquivar")
         self.undo_button = self._button("Desfazer", "cobranca-desfazer", "undo")
         self.undo_button.layout.display = "none"
         # Bulk approval of the draft versions ticked here.
