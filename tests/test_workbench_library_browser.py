@@ -76,7 +76,7 @@ def test_table_lists_every_version_and_filters_narrow_it(config: Config, library
     browser.filters["canal"].value = "sms"
     assert refs_in(browser.table.value) == ["esqueci-firme-sms-atraso_curto@v1"]
     # The selected template left the list: nothing is selected, and the user is told.
-    assert browser.template.value is None
+    assert browser.template.value == ""  # shown as "(escolha um modelo)"
     assert "não aparece com esses filtros" in browser.status.value
     assert browser.selected_version() is None
     browser.template.value = "esqueci-firme-sms-atraso_curto"
@@ -110,7 +110,7 @@ def test_approve_and_archive_update_the_files(config: Config, library: Library) 
 
     browser.filters["status"].value = "aprovado"
     assert refs_in(browser.table.value) == ["esqueci-amigavel-whatsapp-atraso_curto@v2"]
-    browser.filters["status"].value = None
+    browser.filters["status"].value = ""
 
     browser.template.value = "esqueci-amigavel-whatsapp-atraso_curto"
     browser.version.value = 1
@@ -170,7 +170,7 @@ def test_versions_have_full_names_and_their_text_can_be_read(config: Config, lib
         "esqueci-amigavel-whatsapp-atraso_curto · Esqueci · WhatsApp",
         "esqueci-amigavel-whatsapp-atraso_curto",
     ) in (browser.template.options)
-    assert browser.filters["canal"].options[0] == ("(todos)", None)
+    assert browser.filters["canal"].options[0] == ("(todos)", "")
     browser.version.value = 2
     assert "Pague pelo link {{ pagamento.link }}" in browser.text.value
     browser.version.value = 1

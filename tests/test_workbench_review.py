@@ -306,3 +306,39 @@ def test_last_run_tab_shows_the_newest_run(config: Config, tmp_path: Path) -> No
     text = view.refresh()
     assert "2026-12-05" in text and "Linhas lidas: 3" in text and "agendada" in text and "x@v1" in text
     assert "1</b> linha(s) rejeitada(s)" in text
+
+
+# -- 13. accessibility: contrast of the coloured buttons, the payment choice in words ----
+
+
+def _luminance(hex_color: str) -> float:
+    channels = [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("style", ["primary", "success", "warning", "danger"])
+def test_coloured_buttons_have_text_contrast_of_at_least_4_5(style: str) -> None:
+    from cobranca_kit.workbench.cards import CARD_CSS
+
+    rule = re.search(
+        r"\.jupyter-button\.mod-"
+        + style
+        + r"\s*\{\s*background-color:\s*(#[0-9a-f]{6});\s*color:\s*(#[0-9a-f]{6})",
+        CARD_CSS,
+    )
+    assert rule, f"sem cor própria para mod-{style}: vale a do ipywidgets, com contraste baixo"
+    assert _contrast(rule.group(1), rule.group(2)) >= 4.5
+
+
+def test_the_payment_choice_is_written_out(bench: Workbench) -> None:
+    assert "Selecionados: Pix, Link de pagamento" in bench.payments_chosen.value
+    bench.payments.value = ("boleto",)
+    assert "Selecionados: Boleto" in bench.payments_chosen.value
+    bench.payments.value = ()
+    assert "nenhum" in bench.payments_chosen.value

@@ -100,6 +100,11 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             layout=CONTROL_LAYOUT,
         )
         self.payments.add_class("cobranca-pagamentos")
+        # The choice in words, so it does not depend on the highlight colour of the list.
+        self.payments_chosen = widgets.HTML()
+        self.payments_chosen.add_class("cobranca-pagamentos-escolhidos")
+        self.payments.observe(guarded(lambda _c: self._show_payments()), names="value")
+        self._show_payments()
         self.instructions = widgets.Textarea(
             description="Instruções",
             style=LABEL_STYLE,
@@ -178,7 +183,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                 widgets.HTML(CARD_CSS),
                 self.backend,
                 *rows,
-                self.payments,
+                widgets.HBox([self.payments, self.payments_chosen]),
                 self.instructions,
                 widgets.HBox([self.variants, self.author]),
                 widgets.HBox([self.generate_button, self.progress]),
@@ -216,13 +221,13 @@ class Workbench(WorkspaceAccess, widgets.VBox):
     def refresh_saved(self) -> None:
         """Fill the "Modelo salvo" list with every version in the library, newest first."""
         catalog = get_catalog()
-        options: list[tuple[str, str | None]] = [("(escolha um modelo salvo)", None)]
+        options: list[tuple[str, str]] = [("(escolha um modelo salvo)", "")]
         for t in sorted(self.library.list(), key=lambda t: (t.id, -t.version)):
             title = t.meta.titulo or catalog.label("canais", t.meta.canal)
             options.append((f"{t.ref} · {STATUS_LABELS.get(t.status, t.status)} · {title}", t.ref))
         current = self.saved_template.value
         self.saved_template.options = options
-        self.saved_template.value = current if current in {v for _, v in options} else None
+        self.saved_template.value = current if current in {v for _, v in options} else ""
 
     @property
     def drafter(self) -> Any:
@@ -236,6 +241,14 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         entry = get_catalog().get(kind, getattr(self, attr).value)
         hint = f'<span style="color:#555;font-size:12px">{html.escape(entry.orientacao)}</span>'
         self.guidance[attr].value = hint
+
+    def _show_payments(self) -> None:
+        catalog = get_catalog()
+        chosen = [catalog.label("pagamentos", p) for p in self.payments.value]
+        text = ", ".join(chosen) if chosen else "nenhum (escolha ao menos um; Ctrl+clique marca vários)"
+        self.payments_chosen.value = (
+            f'<span style="color:#374151;font-size:12px">Selecionados: {html.escape(text)}</span>'
+        )
 
     def request(self) -> DraftRequest:
         """The drafting request described by the controls."""

@@ -40,6 +40,21 @@ CARD_CSS = """
 .cobranca-erro { color: #991b1b; background: #fee2e2; padding: 6px 10px; border-radius: 4px; }
 .cobranca-info { color: #1e3a8a; background: #e0ecff; padding: 6px 10px; border-radius: 4px; }
 .cobranca-card { border: 1px solid #d4d4d8; border-radius: 6px; padding: 8px; margin: 8px 0; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-primary {
+  background-color: #1d4ed8; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-success {
+  background-color: #15803d; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-warning {
+  background-color: #b45309; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-danger {
+  background-color: #b91c1c; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button:focus-visible {
+  outline: 3px solid #b45309; outline-offset: 1px; }
+.cobranca-pagamentos select option:checked {
+  background: #1d4ed8 linear-gradient(0deg, #1d4ed8 0%, #1d4ed8 100%); color: #ffffff; }
+.cobranca-pagamentos select:focus option:checked {
+  background: #1d4ed8 linear-gradient(0deg, #1d4ed8 0%, #1d4ed8 100%); color: #ffffff; }
+.cobranca-lista-achados summary:focus-visible { outline: 2px solid #1d4ed8; }
 </style>
 """
 

@@ -30,6 +30,8 @@ from cobranca_kit.workbench.safe import error_html, friendly_message, info_html,
 from cobranca_kit.workbench.workspace import WorkspaceAccess
 
 ALL = "(todos)"
+# Dropdowns show no label for a None value, so "(todos)"/"(escolha...)" carry "".
+NOTHING = ""
 NO_TEMPLATE = "(escolha um modelo)"
 STATUS_LABELS = {"rascunho": "Rascunho", "aprovado": "Aprovado", "arquivado": "Arquivado"}
 LABEL_STYLE = {"description_width": "90px"}
@@ -209,8 +211,8 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
                 else catalog.options(kind)
             )
             dropdown = widgets.Dropdown(
-                options=[(ALL, None), *options],
-                value=None,
+                options=[(ALL, NOTHING), *options],
+                value=NOTHING,
                 description=description,
                 style=LABEL_STYLE,
                 layout={"width": "330px"},
@@ -221,12 +223,12 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.table = widgets.HTML()
         self.table.add_class("cobranca-tabela")
 
-        self.template = widgets.Dropdown(description="Modelo", style=LABEL_STYLE, layout={"width": "520px"})
+        self.template = widgets.Dropdown(description="Modelo", style=LABEL_STYLE, layout={"width": "760px"})
         self.template.add_class("cobranca-modelo")
-        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "200px"})
+        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "520px"})
         self.version.add_class("cobranca-versao")
         self.compare_with = widgets.Dropdown(
-            description="Comparar com", style={"description_width": "100px"}, layout={"width": "220px"}
+            description="Comparar com", style={"description_width": "100px"}, layout={"width": "520px"}
         )
         self.compare_with.add_class("cobranca-comparar-com")
         self.template.observe(guarded(lambda _c: self._template_changed()), names="value")
@@ -285,7 +287,8 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
                 self.checks,
                 self.approve_checked_button,
                 self.template,
-                widgets.HBox([self.version, self.compare_with, self.diff_button]),
+                self.version,
+                widgets.HBox([self.compare_with, self.diff_button]),
                 widgets.HBox([self.approver, self.approve_button, self.archive_button, self.restore_button]),
                 self.open_button,
                 self.confirm_box,
@@ -315,7 +318,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
 
     def selected(self) -> list[Template]:
         """Templates (every version) matching the filters."""
-        return self.library.list(**{k: d.value for k, d in self.filters.items()})
+        return self.library.list(**{k: d.value or None for k, d in self.filters.items()})
 
     def refresh(self) -> None:
         """Re-read the library and repaint the table, the choices and the charts."""
@@ -332,14 +335,14 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self._updating = True  # setting options fires the observer: repaint once, below
         try:
             self.template.options = [
-                (NO_TEMPLATE, None),
+                (NO_TEMPLATE, NOTHING),
                 *((f"{i} · {titles[i]}" if titles[i] else i, i) for i in ids),
             ]
             if current in ids:
                 self.template.value = current
             else:
                 # Never switch silently to another template: the choice is the user's.
-                self.template.value = ids[0] if first_fill and ids else None
+                self.template.value = ids[0] if first_fill and ids else NOTHING
         finally:
             self._updating = False
         self._template_changed()

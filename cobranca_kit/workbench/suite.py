@@ -40,7 +40,15 @@ def run_report_html(folder: Path) -> str:
     from cobranca_kit.batch.report import load_run, status_counts, summary_lines, templates_used
 
     run = load_run(folder)
-    lines = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(run.summary))
+    from cobranca_kit.catalog import get_catalog
+
+    catalog = get_catalog()
+    per_channel = run.messages["canal"].value_counts().sort_index()
+    channels = ", ".join(f"{catalog.label('canais', c)} {n}" for c, n in per_channel.items()) or "nenhuma"
+    lines = "".join(
+        f"<li>{html.escape(line)}</li>"
+        for line in [*summary_lines(run.summary), f"Mensagens agendadas por canal: {channels}"]
+    )
     parts = [
         f"<div><b>Execução:</b> <code>{html.escape(folder.name)}</code> "
         f"<span style='color:#374151'>({html.escape(str(folder))})</span></div>",

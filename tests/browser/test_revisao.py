@@ -209,7 +209,9 @@ def test_library_archive_asks_can_be_undone_and_filters_never_switch_the_choice(
         expect(browser.locator(".cobranca-status")).to_contain_text("restaurado")
         assert _status_of(path) == "rascunho"
 
-        expect(browser.locator(".cobranca-texto-modelo")).to_contain_text(f"{ref.id}@v1")  # the text, readable
+        expect(browser.locator(".cobranca-texto-modelo")).to_contain_text(
+            f"{ref.id}@v1"
+        )  # the text, readable
         # A filter that hides the chosen template leaves nothing selected, and says so.
         canal = get_catalog().label("canais", "whatsapp")
         browser.locator(".cobranca-filtro-canal select").select_option(value=canal)
