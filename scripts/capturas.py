@@ -3,7 +3,7 @@ serves it: Voilà over ``notebooks/01_bancada.ipynb`` in a throw-away copy of
 ``exemplo/`` where the demo already ran (sample library and one batch run).
 
 Run with ``make capturas`` (needs Debian's Chromium at /usr/bin/chromium). The
-images are downscaled and reduced to a 256-colour palette so they stay small.
+images are downscaled and reduced to a 96-colour palette so they stay small.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _save(png: bytes, name: str) -> Path:
     if image.width > IMAGE_WIDTH:
         image = image.resize((IMAGE_WIDTH, round(image.height * IMAGE_WIDTH / image.width)), Image.LANCZOS)
     path = OUT / name
-    image.quantize(colors=256).save(path, optimize=True)
+    image.quantize(colors=96).save(path, optimize=True)
     print(f"{path.relative_to(REPO)}: {path.stat().st_size // 1024} KB")
     return path
 
@@ -109,7 +109,17 @@ def _drive(url: str) -> None:
 
         page.locator(".cobranca-abas .lm-TabBar-tabLabel:text-is('Biblioteca')").click()
         library = page.locator(".cobranca-biblioteca")
-        expect(library.locator(".cobranca-texto-modelo")).to_be_visible()
+        whatsapp = catalog.label("canais", "whatsapp")
+        library.locator(".cobranca-filtro-canal select").select_option(value=whatsapp)
+        library.locator(".cobranca-filtro-objecao select").select_option(
+            value=catalog.label("objecoes", "sem_condicoes")
+        )
+        expect(library.locator(".cobranca-tabela")).not_to_contain_text("-email-")
+        expect(library.locator(".cobranca-tabela")).not_to_contain_text("nenhuma-")
+        template = library.locator(".cobranca-modelo select")
+        template.select_option(index=1)
+        chosen = template.evaluate("s => s.options[1].text").split("·")[0].strip()  # nbsp, not spaces
+        expect(library.locator(".cobranca-texto-modelo")).to_contain_text(chosen)
         _save(app.screenshot(), "biblioteca.png")
 
         page.locator(".cobranca-abas .lm-TabBar-tabLabel:text-is('Último lote')").click()

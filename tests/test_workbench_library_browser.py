@@ -206,6 +206,8 @@ def test_ticked_drafts_are_approved_together_and_refusals_are_listed(
     assert "1 versão(ões) aprovada(s) por Lia" in browser.status.value
     assert "esqueci-firme-sms-atraso_curto@v1: Aprovação recusada" in browser.status.value
     assert [t.ref for t in library.list(status="aprovado")] == ["esqueci-amigavel-whatsapp-atraso_curto@v2"]
+    browser.template.value = "esqueci-firme-sms-atraso_curto"  # a choice clears the old message
+    assert browser.status.value == ""
     assert {box.ref for box in browser.checks.children} == {
         "esqueci-amigavel-whatsapp-atraso_curto@v1",
         "esqueci-firme-sms-atraso_curto@v1",

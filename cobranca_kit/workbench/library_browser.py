@@ -225,13 +225,13 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
 
         self.template = widgets.Dropdown(description="Modelo", style=LABEL_STYLE, layout={"width": "760px"})
         self.template.add_class("cobranca-modelo")
-        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "520px"})
+        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "640px"})
         self.version.add_class("cobranca-versao")
         self.compare_with = widgets.Dropdown(
-            description="Comparar com", style={"description_width": "100px"}, layout={"width": "520px"}
+            description="Comparar com", style={"description_width": "100px"}, layout={"width": "640px"}
         )
         self.compare_with.add_class("cobranca-comparar-com")
-        self.template.observe(guarded(lambda _c: self._template_changed()), names="value")
+        self.template.observe(guarded(lambda _c: self._template_picked()), names="value")
         self.version.observe(guarded(lambda _c: self._version_changed()), names="value")
         self.text = widgets.HTML()
         self.text.add_class("cobranca-texto-modelo")
@@ -355,6 +355,12 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
             listed = "; ".join(f"{path}: {reason}" for path, reason in problems)
             self.status.value = error_html(f"Arquivos da biblioteca com problema (ignorados): {listed}")
 
+    def _template_picked(self) -> None:
+        """The user chose another template: earlier messages were about the old choice."""
+        if not self._updating:
+            self.status.value = ""
+            self._template_changed()
+
     def _template_changed(self) -> None:
         if self._updating:
             return
@@ -400,8 +406,10 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
             box.add_class("cobranca-marca")
             box.ref = t.ref  # type: ignore[attr-defined]
             boxes.append(box)
+        if not boxes:
+            boxes = [widgets.HTML('<span style="color:#374151">(nenhum rascunho com esses filtros)</span>')]
         self.checks.children = tuple(boxes)
-        self.approve_checked_button.disabled = not boxes
+        self.approve_checked_button.disabled = not drafts
 
     def _draw_charts(self, versions: list[Template]) -> None:
         readability = readability_chart([t for t in self._templates if t.status != "arquivado"])
@@ -513,7 +521,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
 
     def approve_checked(self) -> list[str]:
         """Approve every ticked draft; each refusal is listed with its reason, the rest go on."""
-        refs = [box.ref for box in self.checks.children if box.value]  # type: ignore[attr-defined]
+        refs = [box.ref for box in self.checks.children if getattr(box, "ref", None) and box.value]
         if not refs:
             self.status.value = error_html("Marque ao menos uma versão para aprovar.")
             return []
