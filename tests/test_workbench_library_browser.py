@@ -256,3 +256,17 @@ def test_broken_file_is_reported_not_hidden(config: Config, library: Library) ->
     browser = LibraryBrowser(config=config)
     assert "v2.yaml" in browser.status.value and "cobranca-erro" in browser.status.value
     assert len(refs_in(browser.table.value)) == 3
+
+
+def test_export_writes_the_channel_file_next_to_the_config(config: Config, library: Library) -> None:
+    browser = LibraryBrowser(config=config)
+    browser.template.value = "esqueci-amigavel-whatsapp-atraso_curto"
+    browser.version.value = 2
+    browser.export_button.click()
+    path = config.base_dir / "exportacoes" / "esqueci-amigavel-whatsapp-atraso_curto_v2.json"
+    assert path.is_file(), browser.status.value
+    assert '"category": "UTILITY"' in path.read_text(encoding="utf-8")
+    assert "exportado para" in browser.status.value and "ainda não foi aprovada" in browser.status.value
+    browser.template.value = "esqueci-firme-sms-atraso_curto"
+    browser.export_button.click()
+    assert (config.base_dir / "exportacoes" / "esqueci-firme-sms-atraso_curto_v1.json").is_file()

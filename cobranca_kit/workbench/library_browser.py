@@ -13,6 +13,7 @@ import io
 import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -24,6 +25,7 @@ from cobranca_kit.compliance import CATEGORY_LABELS, flesch_pt
 from cobranca_kit.config import Config
 from cobranca_kit.errors import CobrancaKitError
 from cobranca_kit.library import Library, parse_ref
+from cobranca_kit.library.exports.files import EXPORT_FOLDER, write_export
 from cobranca_kit.library.models import STATUSES, Template
 from cobranca_kit.workbench.cards import CARD_CSS, part_label
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
@@ -243,6 +245,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.refresh_button = self._button("Atualizar", "cobranca-atualizar", "refresh")
         self.restore_button = self._button("Restaurar versão", "cobranca-restaurar", "undo")
         self.open_button = self._button("Abrir na bancada", "cobranca-abrir-bancada", "folder-open")
+        self.export_button = self._button("Exportar versão", "cobranca-exportar", "download")
         # Archiving asks first; once done, "Desfazer" restores the version.
         self.confirm_text = widgets.HTML()
         self.confirm_archive = self._button(
@@ -273,6 +276,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.undo_button.on_click(guarded(lambda _b: self.undo_archive()))
         self.restore_button.on_click(guarded(lambda _b: self.restore()))
         self.open_button.on_click(guarded(lambda _b: self.open_in_workbench()))
+        self.export_button.on_click(guarded(lambda _b: self.export()))
         self.approve_checked_button.on_click(guarded(lambda _b: self.approve_checked()))
         self.refresh_button.on_click(guarded(lambda _b: self.refresh()))
 
@@ -290,7 +294,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
                 self.version,
                 widgets.HBox([self.compare_with, self.diff_button]),
                 widgets.HBox([self.approver, self.approve_button, self.archive_button, self.restore_button]),
-                self.open_button,
+                widgets.HBox([self.open_button, self.export_button]),
                 self.confirm_box,
                 widgets.HBox([self.status, self.undo_button]),
                 self.text,
@@ -518,6 +522,18 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
             )
             return None
         return self.on_open(template.ref)
+
+    def export(self) -> Path | None:
+        """Write the selected version's export file (per channel) to ``exportacoes/``."""
+        template = self.selected_version()
+        if template is None:
+            self.status.value = error_html("Escolha um modelo e uma versão para exportar.")
+            return None
+        path, export = write_export(template, self.config.base_dir / EXPORT_FOLDER, self.config)
+        notes = " ".join(export.notes)
+        draft = "" if template.status == "aprovado" else " Atenção: esta versão ainda não foi aprovada."
+        self.status.value = info_html(f"{template.ref} exportado para {path}.{draft} {notes}".strip())
+        return path
 
     def approve_checked(self) -> list[str]:
         """Approve every ticked draft; each refusal is listed with its reason, the rest go on."""
