@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 
-.PHONY: run test lint lab app bench clean venv
+.PHONY: run test lint lab app bench clean venv capturas
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ lab: $(STAMP)
 
 app: $(STAMP)
 	cd exemplo && COBRANCA_CONFIG=$(CURDIR)/exemplo/cobranca.toml ../$(BIN)/voila ../notebooks/01_bancada.ipynb
+
+# README screenshots (docs/img/*.png) of the app, on a throw-away copy of exemplo/.
+capturas: $(STAMP)
+	$(BIN)/python scripts/capturas.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -84,6 +84,18 @@ def test_save_passing_to_library_saves_only_passing_drafts_unapproved(
     assert not library.list(status="aprovado")
 
 
+def test_running_the_matrix_again_saves_no_identical_versions(
+    results: list[CheckedDraft], tmp_path: Path
+) -> None:
+    library = Library(tmp_path / "biblioteca")
+    first = mr.save_passing_outcomes(results, library)
+    assert mr.saved_line(first) == "5 versão(ões) nova(s) salva(s) na biblioteca."
+    again = mr.save_passing_outcomes(results, library)
+    assert [o.ref for o in again] == [o.ref for o in first] and not any(o.created for o in again)
+    assert len(library.list()) == 5
+    assert "0 versão(ões) nova(s)" in mr.saved_line(again) and "5 texto(s) igual(is)" in mr.saved_line(again)
+
+
 def test_drafts_without_script_are_not_saved(results: list[CheckedDraft], tmp_path: Path) -> None:
     crashed = dataclasses.replace(results[0], script=None, passed=True)
     assert mr.save_passing_to_library([crashed], Library(tmp_path / "biblioteca")) == []

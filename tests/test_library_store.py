@@ -15,9 +15,12 @@ from cobranca_kit.script import WhatsAppScript, script_from_parts
 SCRIPTS = yaml.safe_load((Path(__file__).parent / "data" / "library" / "scripts.yaml").read_text("utf-8"))
 
 
-def script(key: str):
+def script(key: str, edit: str = ""):
+    """The script ``key`` of the test data; ``edit`` is appended to its first part (a new text)."""
     channel = key.split("_")[0]
-    return script_from_parts(channel, list(SCRIPTS[key].items()))
+    parts = list(SCRIPTS[key].items())
+    parts[0] = (parts[0][0], parts[0][1] + edit)
+    return script_from_parts(channel, parts)
 
 
 def meta(**kw) -> TemplateMeta:
@@ -90,7 +93,7 @@ def test_get_defaults_to_latest_approved(lib: Library) -> None:
     with pytest.raises(LibraryError, match="não tem versão aprovada"):
         lib.get(ref.id)
     lib.approve(ref.id, 1, "Ana Revisora")
-    lib.save(script("whatsapp"), meta())  # v2, a draft
+    lib.save(script("whatsapp", " Até logo."), meta())  # v2, a draft
     assert lib.get(ref.id).version == 1
     assert lib.latest(ref.id).version == 2
     assert lib.get(ref.id, 2).status == "rascunho"
@@ -170,7 +173,7 @@ def test_find_prefers_exact_profile_then_generic(lib: Library) -> None:
 
 def test_find_uses_latest_approved_version(lib: Library) -> None:
     ref = lib.save(script("whatsapp"), meta())
-    lib.save(script("whatsapp"), meta())
+    lib.save(script("whatsapp", " Até logo."), meta())
     lib.approve(ref.id, 1, "Ana")
     lib.approve(ref.id, 2, "Ana")
     found = lib.find("nenhuma", "amigavel", "whatsapp", "atraso_curto")
@@ -211,7 +214,7 @@ def test_corrupt_files_are_reported_and_skipped(lib: Library) -> None:
     with pytest.raises(LibraryError, match="corrompido"):
         lib.get(good.id, 2)
     # Broken versions keep their numbers: the next save never overwrites them.
-    assert lib.save(script("whatsapp"), meta()).version == 5
+    assert lib.save(script("whatsapp", " Até logo."), meta()).version == 5
     assert (folder / "v2.yaml").read_text("utf-8").startswith("meta: [quebrado")
 
 
@@ -268,3 +271,42 @@ def test_template_validation_rejects_approved_without_approver() -> None:
             created_at="2026-11-22T10:00:00Z",
             parts=[("mensagem_1", "Olá")],
         )
+
+
+def test_saving_an_unchanged_text_is_a_no_op_that_says_so(lib: Library) -> None:
+    first = lib.save_version(script("whatsapp"), meta(autor="ana"))
+    assert first.created and first.ref.version == 1
+    other = lib.save_version(script("whatsapp", " Até logo."), meta())
+    assert other.created and other.ref.version == 2
+    # The same text again (another author, another note): nothing written, v1 named.
+    again = lib.save_version(script("whatsapp"), meta(autor="bia", notas="rodada 2"))
+    assert not again.created and again.ref == first.ref
+    assert "Nada foi salvo" in again.message() and str(first.ref) in again.message()
+    assert lib.save(script("whatsapp", " Até logo."), meta()) == other.ref
+    assert [t.version for t in lib.versions(first.ref.id)] == [1, 2]
+    # Other payment methods make it another template: a new version.
+    assert lib.save_version(script("whatsapp"), meta(pagamentos=["pix"])).created
+
+
+def test_restore_undoes_archive(lib: Library) -> None:
+    approved = lib.save(script("whatsapp"), meta())
+    lib.approve(approved.id, 1, "Ana")
+    draft = lib.save(script("whatsapp", " Até logo."), meta())
+    lib.archive(approved.id, 1)
+    lib.archive(draft.id, 2)
+    assert lib.find("nenhuma", "amigavel", "whatsapp", "atraso_curto") is None
+    back = lib.restore(approved.id, 1)
+    assert back.status == "aprovado" and back.approved_by == "Ana"
+    assert lib.find("nenhuma", "amigavel", "whatsapp", "atraso_curto").version == 1
+    assert lib.restore(draft.id, 2).status == "rascunho"
+    assert lib.restore(draft.id, 2).status == "rascunho"  # not archived: unchanged
+
+
+def test_restore_of_an_approval_that_now_blocks_comes_back_as_draft(lib: Library) -> None:
+    ref = lib.save(script("whatsapp_bloqueado"), meta())
+    path = lib.path / ref.id / "v1.yaml"
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    raw.update(status="arquivado", approved_by="Ana", approved_at="2026-01-01T00:00:00Z")
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    back = lib.restore(ref.id, 1)
+    assert back.status == "rascunho" and back.approved_by is None

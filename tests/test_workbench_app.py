@@ -132,7 +132,9 @@ def test_verify_highlights_an_added_threat_and_clears_when_restored(bench: Workb
 def test_preview_renders_the_sample_debtor_in_bubbles(bench: Workbench) -> None:
     card = generated(bench)
     card.preview_button.click()
-    assert card.preview.value.count('class="cobranca-bolha"') == len(card.part_names)
+    # One template message (what the Cloud API sends), then the Pix session message.
+    assert card.preview.value.count('class="cobranca-bolha cobranca-wa-modelo"') == 1
+    assert card.preview.value.count('class="cobranca-bolha cobranca-wa-sessao"') == 1
     assert "{{" not in card.preview.value
     assert "Mariana" in card.preview.value  # the fictitious sample debtor
 

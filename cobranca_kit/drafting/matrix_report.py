@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from cobranca_kit.library import Library, TemplateMeta, TemplateRef
+    from cobranca_kit.library import Library, SaveOutcome, TemplateMeta, TemplateRef
 
 DEFAULT_AUTHOR = "matriz de rascunhos"
 CHART_DPI = 100
@@ -86,9 +86,33 @@ def save_passing_to_library(
     Drafts that failed or have no script are left out (they are listed by
     :func:`failures_text`); nothing is approved here.
     """
+    return [outcome.ref for outcome in save_passing_outcomes(results, library, author)]
+
+
+def save_passing_outcomes(
+    results: Iterable[CheckedDraft], library: Library, author: str = DEFAULT_AUTHOR
+) -> list[SaveOutcome]:
+    """``save_passing_to_library`` saying, per draft, whether a new version was written.
+
+    Running the matrix again with the same drafts writes nothing: a text already in
+    the library is a no-op (``created`` False) naming the version that holds it.
+    """
     return [
-        library.save(d.script, draft_meta(d, author)) for d in results if d.passed and d.script is not None
+        library.save_version(d.script, draft_meta(d, author))
+        for d in results
+        if d.passed and d.script is not None
     ]
+
+
+def saved_line(outcomes: Iterable[SaveOutcome]) -> str:
+    """One pt-BR line: new versions saved and unchanged texts left alone."""
+    outcomes = list(outcomes)
+    new = sum(1 for o in outcomes if o.created)
+    same = len(outcomes) - new
+    line = f"{new} versão(ões) nova(s) salva(s) na biblioteca"
+    if same:
+        line += f"; {same} texto(s) igual(is) a versões já salvas (nada gravado)"
+    return line + "."
 
 
 def tone_channel_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +177,9 @@ __all__ = [
     "matrix_chart",
     "matrix_output_path",
     "save_chart",
+    "save_passing_outcomes",
     "save_passing_to_library",
+    "saved_line",
     "summary_csv_path",
     "tone_channel_table",
     "totals_line",

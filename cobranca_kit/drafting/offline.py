@@ -291,7 +291,7 @@ class _Composer:
         if "cartao" in methods and "link" in methods:
             methods.remove("link")  # the card sentence already gives the same official link
         if with_pix and "pix" in self.r.pagamentos:
-            methods.append("pix")  # last: its text announces the code that follows
+            methods.append("pix")  # last: it asks for a reply, which brings the code
         return [self.pick(self.bank.pagamento[m], f"pagamento_{m}") for m in methods]
 
     def negotiation(self) -> str:

@@ -7,11 +7,13 @@
 
 from cobranca_kit.library.errors import ApprovalRefused, ExportError
 from cobranca_kit.library.exports import (
+    WhatsAppDelivery,
     WhatsAppExport,
     call_markdown,
     email_message,
     meta_template_name,
     sms_export,
+    whatsapp_delivery,
     whatsapp_export,
     whatsapp_pix_followup,
     whatsapp_problems,
@@ -28,7 +30,7 @@ from cobranca_kit.library.models import (
     parse_ref,
 )
 from cobranca_kit.library.render import RenderedScript, compile_template, render
-from cobranca_kit.library.store import Library
+from cobranca_kit.library.store import Library, SaveOutcome
 
 __all__ = [
     "ApprovalRefused",
@@ -36,9 +38,11 @@ __all__ = [
     "Library",
     "Origin",
     "RenderedScript",
+    "SaveOutcome",
     "Template",
     "TemplateMeta",
     "TemplateRef",
+    "WhatsAppDelivery",
     "WhatsAppExport",
     "call_markdown",
     "check_id",
@@ -49,6 +53,7 @@ __all__ = [
     "parse_ref",
     "render",
     "sms_export",
+    "whatsapp_delivery",
     "whatsapp_export",
     "whatsapp_pix_followup",
     "whatsapp_problems",

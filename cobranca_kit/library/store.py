@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from filelock import FileLock, Timeout
@@ -73,6 +73,34 @@ def _load_fast(path: Path) -> Any:
     except (yaml.YAMLError, UnicodeDecodeError):
         return load_yaml(path)
     return check_aliases(text, data, path)
+
+
+class SaveOutcome(NamedTuple):
+    """What ``Library.save_version`` did: the version holding the text, and whether it is new."""
+
+    ref: TemplateRef
+    created: bool
+    status: str = "rascunho"
+
+    def message(self) -> str:
+        """A pt-BR sentence for the user (new version, or nothing saved because nothing changed)."""
+        if self.created:
+            return f"Modelo salvo na biblioteca como {self.ref}."
+        return (
+            f"Nada foi salvo: o texto é igual ao de {self.ref} ({self.status}), "
+            "que já está na biblioteca. Altere o texto para criar uma nova versão."
+        )
+
+
+# Metadata that tells two templates apart; who saved it and why (autor, notas,
+# origem, titulo) does not make the same text a new version.
+_SAME_TEMPLATE_FIELDS = ("objecao", "tom", "canal", "estagio", "perfil", "pagamentos")
+
+
+def _same_template(template: Template, parts: builtins.list[tuple[str, str]], meta: TemplateMeta) -> bool:
+    return [tuple(p) for p in template.parts] == [tuple(p) for p in parts] and all(
+        getattr(template.meta, f) == getattr(meta, f) for f in _SAME_TEMPLATE_FIELDS
+    )
 
 
 def _now() -> dt.datetime:
@@ -322,9 +350,22 @@ class Library:
     # -- writing -------------------------------------------------------------
 
     def save(self, script: Script, meta: TemplateMeta) -> TemplateRef:
-        """Validate ``script`` and store it as the next version of ``meta.id`` (a draft)."""
+        """Validate ``script`` and store it as the next version of ``meta.id`` (a draft).
+
+        Saving a text that an existing version already holds (same parts and
+        situation) writes nothing and returns that version: see ``save_version``.
+        """
+        return self.save_version(script, meta).ref
+
+    def save_version(self, script: Script, meta: TemplateMeta) -> SaveOutcome:
+        """``save``, also saying whether a new version was written (``created``).
+
+        Re-running a notebook that saves the same drafts must not pile up identical
+        versions: an unchanged text is a no-op that names the version holding it.
+        """
         template_id = check_id(meta.id)
         report = validate_script(script, meta)  # slow part, outside the lock
+        parts = script.parts()
         with self._locked(template_id) as folder:
             existing = self.versions(template_id)
             if existing and existing[-1].channel != meta.canal:
@@ -332,20 +373,23 @@ class Library:
                     f"O id '{template_id}' já é de um modelo de {existing[-1].channel}; "
                     f"um roteiro de {meta.canal} precisa de outro id."
                 )
+            same = [t for t in existing if _same_template(t, parts, meta)]
+            if same:
+                return SaveOutcome(same[-1].template_ref, created=False, status=same[-1].status)
             version = max(self._version_numbers(folder), default=0) + 1
             template = Template(
                 meta=meta.model_copy(deep=True),
                 version=version,
                 status="rascunho",
                 created_at=_now(),
-                parts=script.parts(),
+                parts=parts,
                 report=report,
             )
             target = folder / f"v{version}.yaml"
             if target.exists():  # cannot happen under the lock; never overwrite a version
                 raise LibraryError(f"{target} já existe; a versão não foi gravada.")
             self._write_atomic(target, dump_template(template))
-        return TemplateRef(template_id, version)
+        return SaveOutcome(TemplateRef(template_id, version), created=True)
 
     def _update_status(self, template_id: str, version: int, expected: str, **changes: Any) -> Template:
         with self._locked(template_id):
@@ -385,3 +429,21 @@ class Library:
         if template.status == "arquivado":
             return template
         return self._update_status(template_id, version, template.status, status="arquivado")
+
+    def restore(self, template_id: str, version: int) -> Template:
+        """Undo ``archive``: an archived version goes back to use.
+
+        A version archived after approval comes back approved (same approver) if the
+        current rules still find no blocking problem; otherwise, and for a version
+        archived as a draft, it comes back as a draft awaiting approval.
+        """
+        template = self.version(template_id, version)
+        if template.status != "arquivado":
+            return template
+        if template.approved_by:
+            report = validate_template(template.parts, template.meta, template.ref)
+            if not [f for f in report.get("findings", []) if f.get("severity") == "block"]:
+                return self._update_status(template_id, version, "arquivado", status="aprovado")
+        return self._update_status(
+            template_id, version, "arquivado", status="rascunho", approved_by=None, approved_at=None
+        )

@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "CobrancaApp": "cobranca_kit.workbench.suite",
     "Workbench": "cobranca_kit.workbench.app",
     "DraftCard": "cobranca_kit.workbench.cards",
     "LibraryBrowser": "cobranca_kit.workbench.library_browser",

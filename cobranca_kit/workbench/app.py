@@ -19,13 +19,24 @@ from cobranca_kit.compliance import CheckContext, check
 from cobranca_kit.config import Config
 from cobranca_kit.drafting import DraftRequest, draft_checked, get_drafter
 from cobranca_kit.errors import DraftError
-from cobranca_kit.library import Library, Origin, Template, TemplateMeta, render
+from cobranca_kit.library import (
+    ExportError,
+    Library,
+    Origin,
+    Template,
+    TemplateMeta,
+    parse_ref,
+    render,
+    whatsapp_delivery,
+)
+from cobranca_kit.library.syntax import check_template_syntax
 from cobranca_kit.workbench.cards import CARD_CSS, DraftCard, blocks_of
-from cobranca_kit.workbench.preview import preview_data, preview_html
+from cobranca_kit.workbench.preview import preview_data, preview_html, whatsapp_sent_html
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
 from cobranca_kit.workbench.workspace import WorkspaceAccess
 
 LABEL_STYLE = {"description_width": "120px"}
+STATUS_LABELS = {"rascunho": "Rascunho", "aprovado": "Aprovado", "arquivado": "Arquivado"}
 CONTROL_LAYOUT = {"width": "430px"}
 MAX_VARIANTS = 5
 
@@ -88,6 +99,11 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             layout=CONTROL_LAYOUT,
         )
         self.payments.add_class("cobranca-pagamentos")
+        # The choice in words, so it does not depend on the highlight colour of the list.
+        self.payments_chosen = widgets.HTML()
+        self.payments_chosen.add_class("cobranca-pagamentos-escolhidos")
+        self.payments.observe(guarded(lambda _c: self._show_payments()), names="value")
+        self._show_payments()
         self.instructions = widgets.Textarea(
             description="Instruções",
             style=LABEL_STYLE,
@@ -129,16 +145,49 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         self.cards_box.add_class("cobranca-cards")
         self.generate_button.on_click(guarded(self._on_generate))
 
+        # Asked before "Gerar rascunho" throws away edited, unsaved texts.
+        self.confirm_text = widgets.HTML()
+        self.confirm_discard = widgets.Button(
+            description="Descartar e gerar",
+            icon="trash",
+            button_style="danger",
+            layout={"width": "auto", "min_width": "180px"},
+        )
+        self.confirm_discard.add_class("cobranca-confirmar-descartar")
+        self.confirm_cancel = widgets.Button(
+            description="Cancelar", icon="times", layout={"width": "auto", "min_width": "120px"}
+        )
+        self.confirm_cancel.add_class("cobranca-cancelar-descartar")
+        self.confirm_box = widgets.HBox(
+            [self.confirm_text, self.confirm_discard, self.confirm_cancel], layout={"display": "none"}
+        )
+        self.confirm_box.add_class("cobranca-confirmacao-gerar")
+        self.confirm_discard.on_click(guarded(lambda _b: self._on_generate(confirmed=True)))
+        self.confirm_cancel.on_click(guarded(lambda _b: self._hide_confirmation()))
+
+        # Open a saved version to read it or to edit it into a new version.
+        self.saved_template = widgets.Dropdown(
+            description="Modelo salvo", style=LABEL_STYLE, layout={"width": "640px"}
+        )
+        self.saved_template.add_class("cobranca-abrir-modelo")
+        self.open_button = widgets.Button(
+            description="Abrir na bancada", icon="folder-open", layout={"width": "auto", "min_width": "180px"}
+        )
+        self.open_button.add_class("cobranca-abrir")
+        self.open_button.on_click(guarded(lambda _b: self.open_template(self.saved_template.value)))
+
         self._init_workspace()
         super().__init__(
             [
                 widgets.HTML(CARD_CSS),
                 self.backend,
                 *rows,
-                self.payments,
+                widgets.HBox([self.payments, self.payments_chosen]),
                 self.instructions,
                 widgets.HBox([self.variants, self.author]),
                 widgets.HBox([self.generate_button, self.progress]),
+                self.confirm_box,
+                widgets.HBox([self.saved_template, self.open_button]),
                 self.status,
                 self.cards_box,
             ]
@@ -163,6 +212,21 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             )
         except Exception as exc:
             self.backend.value = error_html(f"Modelo indisponível: {friendly_message(exc)}")
+        try:
+            self.refresh_saved()
+        except Exception as exc:  # a broken library must not hide the workbench
+            self.status.value = error_html(friendly_message(exc))
+
+    def refresh_saved(self) -> None:
+        """Fill the "Modelo salvo" list with every version in the library, newest first."""
+        catalog = get_catalog()
+        options: list[tuple[str, str]] = [("(escolha um modelo salvo)", "")]
+        for t in sorted(self.library.list(), key=lambda t: (t.id, -t.version)):
+            title = t.meta.titulo or catalog.label("canais", t.meta.canal)
+            options.append((f"{t.ref} · {STATUS_LABELS.get(t.status, t.status)} · {title}", t.ref))
+        current = self.saved_template.value
+        self.saved_template.options = options
+        self.saved_template.value = current if current in {v for _, v in options} else ""
 
     @property
     def drafter(self) -> Any:
@@ -176,6 +240,14 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         entry = get_catalog().get(kind, getattr(self, attr).value)
         hint = f'<span style="color:#555;font-size:12px">{html.escape(entry.orientacao)}</span>'
         self.guidance[attr].value = hint
+
+    def _show_payments(self) -> None:
+        catalog = get_catalog()
+        chosen = [catalog.label("pagamentos", p) for p in self.payments.value]
+        text = ", ".join(chosen) if chosen else "nenhum (escolha ao menos um; Ctrl+clique marca vários)"
+        self.payments_chosen.value = (
+            f'<span style="color:#374151;font-size:12px">Selecionados: {html.escape(text)}</span>'
+        )
 
     def request(self) -> DraftRequest:
         """The drafting request described by the controls."""
@@ -202,7 +274,25 @@ class Workbench(WorkspaceAccess, widgets.VBox):
 
     # ---- generate -----------------------------------------------------------------------------
 
-    def _on_generate(self, _button: Any = None) -> None:
+    def _hide_confirmation(self) -> None:
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+
+    def unsaved_cards(self) -> list[DraftCard]:
+        """Cards whose edited text is in no library version yet."""
+        return [card for card in self.cards if card.has_unsaved_edits()]
+
+    def _on_generate(self, _button: Any = None, *, confirmed: bool = False) -> None:
+        unsaved = self.unsaved_cards()
+        if unsaved and not confirmed:
+            names = ", ".join(card.title for card in unsaved)
+            self.confirm_text.value = error_html(
+                f"Há texto editado e não salvo ({names}). Gerar novos rascunhos descarta essas edições."
+            )
+            self.confirm_box.layout.display = "flex"
+            self.status.value = ""
+            return
+        self._hide_confirmation()
         request = self.request()
         self.generate_button.disabled = True
         self.progress.max = request.variantes
@@ -265,12 +355,58 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             warning=warning,
         )
         card.request, card.draft = request, draft
+        self._wire(card)
+        return card
+
+    def _wire(self, card: DraftCard) -> None:
         self._refresh_metrics(card)
         guarded = safe_callback(card.status)
         card.verify_button.on_click(guarded(lambda _b, c=card: self.verify(c)))
         card.preview_button.on_click(guarded(lambda _b, c=card: self.preview(c)))
         card.save_button.on_click(guarded(lambda _b, c=card: self.save(c)))
         card.approve_button.on_click(guarded(lambda _b, c=card: self.approve(c)))
+
+    def open_template(self, ref: str | None, version: int | None = None) -> DraftCard | None:
+        """Open a saved version (``id@vN``, or id and version) as a card at the top.
+
+        Editing it and saving makes the next version of the same template; the other
+        cards stay as they are.
+        """
+        if not ref:
+            self.status.value = error_html("Escolha um modelo salvo para abrir.")
+            return None
+        template_id, ref_version = parse_ref(ref)
+        version = version or ref_version
+        template = self.library.version(template_id, version) if version else self.library.latest(template_id)
+        meta = template.meta
+        request = DraftRequest(
+            objecao=meta.objecao,
+            tom=meta.tom,
+            canal=meta.canal,
+            estagio=meta.estagio,
+            perfil=meta.perfil or "desconhecido",
+            pagamentos=list(meta.pagamentos),
+        )
+        status = STATUS_LABELS.get(template.status, template.status)
+        card = DraftCard(
+            index=0,
+            channel=meta.canal,
+            parts=template.parts,
+            report=check(template.script, meta.canal, self.context(request)),
+            title=f"Modelo {template.ref} ({status})",
+            source=meta.titulo,
+        )
+        card.title = template.ref
+        card.request, card.draft, card.base_meta = request, None, meta
+        card.ref, card.saved_parts = template.template_ref, list(template.parts)
+        card.ref_html.value = f'<span class="cobranca-ref-id">Aberto: <code>{html.escape(template.ref)}</code> ({status})</span>'
+        self._wire(card)
+        card.status.value = info_html(
+            f"{template.ref} aberto. Edite, verifique e salve: o texto alterado vira a próxima versão."
+        )
+        self.cards = [card, *self.cards]
+        self.cards_box.children = tuple(self.cards)
+        self.status.value = info_html(f"{template.ref} aberto na bancada.")
         return card
 
     # ---- card actions -------------------------------------------------------------------------
@@ -297,11 +433,18 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             card.show_report(card.report, None, "texto do modelo, com variáveis")
 
     def verify(self, card: DraftCard) -> Any:
-        """Re-check the edited text and repaint the card."""
+        """Re-check the edited text and repaint the card (and its preview, if open).
+
+        Template mistakes (syntax, unknown filter such as ``| moedaa``) are reported
+        here in pt-BR, naming part and line, before any rendering.
+        """
+        check_template_syntax(card.parts())
         script = card.script()
         report = check(script, card.channel, self.context(card.request))
         card.report = report
         self._refresh_metrics(card)
+        if card.preview_open:
+            self.preview(card)
         n = len(report.findings)
         card.status.value = info_html(
             "Verificado: nenhum achado." if not n else f"Verificado: {n} achado(s)."
@@ -309,16 +452,36 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         return report
 
     def preview(self, card: DraftCard) -> str:
-        """Render with the sample debtor (library's sandboxed renderer) in a channel-like view."""
-        rendered = render(
-            self._unsaved_template(card), self._sample_data(getattr(card.request, "estagio", None))
-        )
-        sender = self.config.empresa.nome if self.config.empresa else None
-        card.preview.value = preview_html(card.channel, rendered.parts, sender)
+        """Show what the sample debtor receives (library's sandboxed renderer).
+
+        WhatsApp shows the messages actually sent: ONE template message (as exported
+        to the Cloud API) and, only after a reply, the Pix code as a session message.
+        """
+        check_template_syntax(card.parts())
+        template = self._unsaved_template(card)
+        data = self._sample_data(getattr(card.request, "estagio", None))
+        card.preview_open = True
+        if card.channel == "whatsapp":
+            try:
+                delivery = whatsapp_delivery(template, data, self.config)
+            except ExportError as exc:
+                card.preview.value = error_html(
+                    f"O cliente não receberia nada: este texto não pode ser enviado pelo WhatsApp. {exc}"
+                )
+                card.status.value = ""
+                return card.preview.value
+            card.preview.value = whatsapp_sent_html(delivery)
+        else:
+            rendered = render(template, data)
+            sender = self.config.empresa.nome if self.config.empresa else None
+            card.preview.value = preview_html(card.channel, rendered.parts, sender)
         card.status.value = info_html("Pré-visualização com o devedor de exemplo (dados fictícios).")
         return card.preview.value
 
     def _meta(self, card: DraftCard) -> TemplateMeta:
+        base = card.base_meta
+        if base is not None:  # an opened version: same template id, new author
+            return base.model_copy(update={"autor": self.author.value.strip() or base.autor}, deep=True)
         request = card.request
         catalog = get_catalog()
         draft = card.draft
@@ -350,14 +513,17 @@ class Workbench(WorkspaceAccess, widgets.VBox):
     def save(self, card: DraftCard) -> Any:
         """Verify, then save the edited text as a new library version; shows ``id@vN``."""
         report = self.verify(card)
-        ref = self.library.save(card.script(), self._meta(card))
+        outcome = self.library.save_version(card.script(), self._meta(card))
+        ref = outcome.ref
         card.ref = ref
         card.saved_parts = card.parts()
+        word = "Salvo" if outcome.created else "Já na biblioteca"
         card.ref_html.value = (
-            f'<span class="cobranca-ref-id">Salvo: <code>{html.escape(str(ref))}</code></span>'
+            f'<span class="cobranca-ref-id">{word}: <code>{html.escape(str(ref))}</code></span>'
         )
         note = " Há bloqueios: corrija antes de aprovar." if blocks_of(report) else ""
-        card.status.value = info_html(f"Modelo salvo na biblioteca como {ref}.{note}")
+        card.status.value = info_html(f"{outcome.message()}{note}")
+        self.refresh_saved()
         return ref
 
     def approve(self, card: DraftCard) -> Any:
@@ -388,4 +554,5 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             f"</code> por {html.escape(who)}</span>"
         )
         card.status.value = info_html(f"{card.ref} aprovado por {who}.")
+        self.refresh_saved()
         return result

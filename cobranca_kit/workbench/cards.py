@@ -40,6 +40,21 @@ CARD_CSS = """
 .cobranca-erro { color: #991b1b; background: #fee2e2; padding: 6px 10px; border-radius: 4px; }
 .cobranca-info { color: #1e3a8a; background: #e0ecff; padding: 6px 10px; border-radius: 4px; }
 .cobranca-card { border: 1px solid #d4d4d8; border-radius: 6px; padding: 8px; margin: 8px 0; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-primary {
+  background-color: #1d4ed8; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-success {
+  background-color: #15803d; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-warning {
+  background-color: #b45309; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button.mod-danger {
+  background-color: #b91c1c; color: #ffffff; }
+:is(.cobranca-bancada, .cobranca-biblioteca, .cobranca-lote) .jupyter-button:focus-visible {
+  outline: 3px solid #b45309; outline-offset: 1px; }
+.cobranca-pagamentos select option:checked {
+  background: #1d4ed8 linear-gradient(0deg, #1d4ed8 0%, #1d4ed8 100%); color: #ffffff; }
+.cobranca-pagamentos select:focus option:checked {
+  background: #1d4ed8 linear-gradient(0deg, #1d4ed8 0%, #1d4ed8 100%); color: #ffffff; }
+.cobranca-lista-achados summary:focus-visible { outline: 2px solid #1d4ed8; }
 </style>
 """
 
@@ -243,6 +258,7 @@ class DraftCard(widgets.VBox):
         rounds: Any = None,
         source: str = "",
         warning: str = "",
+        title: str = "",
     ) -> None:
         self.index = index
         self.channel = channel
@@ -251,10 +267,14 @@ class DraftCard(widgets.VBox):
         self.request: Any = None  # the DraftRequest it answers
         self.draft: Any = None  # the CheckedDraft it came from
         self.saved_parts: list[tuple[str, str]] | None = None
+        self.title = title or f"Variante {index + 1}"
+        self.base_meta: Any = None  # TemplateMeta of an opened library version
+        self.original_parts = [(name, text) for name, text in parts]  # as drafted or opened
+        self.preview_open = False  # repaint the preview after each verification
         self.part_names = [name for name, _ in parts]
 
         self.header = widgets.HTML(
-            f"{CARD_CSS}<b>Variante {index + 1}</b>"
+            f"{CARD_CSS}<b>{html.escape(self.title)}</b>"
             + (f' <span style="color:#666">· {html.escape(source)}</span>' if source else "")
         )
         self.badge = widgets.HTML()
@@ -328,10 +348,33 @@ class DraftCard(widgets.VBox):
         """True when the text changed since the last verification."""
         return self._stale
 
+    def has_unsaved_edits(self) -> bool:
+        """True when the text differs from what was drafted (or opened) and from what was saved."""
+        parts = self.parts()
+        return parts != self.original_parts and parts != self.saved_parts
+
     def _on_edit(self, _change: dict[str, Any]) -> None:
-        if not self._stale:
-            self._stale = True
-            self.badge.value = badge_html(self.report, stale=True)
+        """The text changed: take down everything that described the old text.
+
+        Highlights, findings, metrics and preview belong to the verified text; left on
+        screen they would show a removed threat under a green label. The badge asks
+        for a new verification, which paints them again (preview included).
+        """
+        if self._stale:
+            return
+        self._stale = True
+        self.badge.value = badge_html(self.report, stale=True)
+        for mark in self.highlights.values():
+            mark.value = ""
+        self.findings_html.value = ""
+        self.metrics.value = ""
+        self.preview.value = ""
+        self.status.value = ""
+        if self.ref is not None:
+            self.ref_html.value = (
+                f'<span class="cobranca-ref-id">Texto alterado depois de <code>{html.escape(str(self.ref))}'
+                "</code>: salve uma nova versão</span>"
+            )
 
     def show_report(self, report: Any, metrics_text: str | None = None, metrics_note: str = "") -> None:
         """Paint a verification: badge, highlights per part, findings list and metrics."""

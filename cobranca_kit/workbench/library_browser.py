@@ -12,6 +12,8 @@ import html
 import io
 import textwrap
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,13 +23,18 @@ from matplotlib.ticker import MaxNLocator
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance import CATEGORY_LABELS, flesch_pt
 from cobranca_kit.config import Config
-from cobranca_kit.library import Library
+from cobranca_kit.errors import CobrancaKitError
+from cobranca_kit.library import Library, parse_ref
+from cobranca_kit.library.exports.files import EXPORT_FOLDER, write_export
 from cobranca_kit.library.models import STATUSES, Template
-from cobranca_kit.workbench.cards import CARD_CSS
+from cobranca_kit.workbench.cards import CARD_CSS, part_label
 from cobranca_kit.workbench.safe import error_html, friendly_message, info_html, safe_callback
 from cobranca_kit.workbench.workspace import WorkspaceAccess
 
 ALL = "(todos)"
+# Dropdowns show no label for a None value, so "(todos)"/"(escolha...)" carry "".
+NOTHING = ""
+NO_TEMPLATE = "(escolha um modelo)"
 STATUS_LABELS = {"rascunho": "Rascunho", "aprovado": "Aprovado", "arquivado": "Arquivado"}
 LABEL_STYLE = {"description_width": "90px"}
 
@@ -125,6 +132,24 @@ def diff_html(diff: str) -> str:
     return f'<pre class="cobranca-diff-texto" style="font-size:12px">{chr(10).join(lines)}</pre>'
 
 
+def template_text_html(template: Template) -> str:
+    """The stored text of one version, part by part, as the team lead reads it."""
+    catalog = get_catalog()
+    status = STATUS_LABELS.get(template.status, template.status)
+    who = f" por {template.approved_by}" if template.approved_by else ""
+    head = (
+        f"<div><b>{html.escape(template.ref)}</b> · {html.escape(status + who)} · "
+        f"{html.escape(catalog.label('canais', template.meta.canal))}"
+        + (f" · {html.escape(template.meta.titulo)}" if template.meta.titulo else "")
+        + "</div>"
+    )
+    parts = "".join(
+        f"<div><b>{html.escape(part_label(name))}</b></div><div class='cobranca-texto'>{html.escape(text)}</div>"
+        for name, text in template.parts
+    )
+    return f'<div class="cobranca-texto-versao">{head}{parts}</div>'
+
+
 def table_html(templates: list[Template]) -> str:
     if not templates:
         return info_html("Nenhum modelo encontrado com esses filtros.")
@@ -162,9 +187,17 @@ def table_html(templates: list[Template]) -> str:
 class LibraryBrowser(WorkspaceAccess, widgets.VBox):
     """Filterable view of the template library with diff, approve/archive and charts."""
 
-    def __init__(self, config: Config | None = None, library: Library | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        library: Library | None = None,
+        on_open: Callable[[str], Any] | None = None,
+    ) -> None:
         self._config = config
         self._library = library
+        self.on_open = on_open  # opens ``id@vN`` in the workbench (set by the app)
+        self._pending_archive: str | None = None  # ref awaiting confirmation
+        self.last_archived: str | None = None  # ref the "Desfazer" button restores
         self._templates: list[Template] = []
         self._updating = False
         catalog = get_catalog()
@@ -180,8 +213,8 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
                 else catalog.options(kind)
             )
             dropdown = widgets.Dropdown(
-                options=[(ALL, None), *options],
-                value=None,
+                options=[(ALL, NOTHING), *options],
+                value=NOTHING,
                 description=description,
                 style=LABEL_STYLE,
                 layout={"width": "330px"},
@@ -192,28 +225,59 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.table = widgets.HTML()
         self.table.add_class("cobranca-tabela")
 
-        self.template = widgets.Dropdown(description="Modelo", style=LABEL_STYLE, layout={"width": "520px"})
+        self.template = widgets.Dropdown(description="Modelo", style=LABEL_STYLE, layout={"width": "760px"})
         self.template.add_class("cobranca-modelo")
-        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "200px"})
+        self.version = widgets.Dropdown(description="Versão", style=LABEL_STYLE, layout={"width": "640px"})
         self.version.add_class("cobranca-versao")
         self.compare_with = widgets.Dropdown(
-            description="Comparar com", style={"description_width": "100px"}, layout={"width": "220px"}
+            description="Comparar com", style={"description_width": "100px"}, layout={"width": "640px"}
         )
         self.compare_with.add_class("cobranca-comparar-com")
-        self.template.observe(guarded(lambda _c: self._template_changed()), names="value")
+        self.template.observe(guarded(lambda _c: self._template_picked()), names="value")
+        self.version.observe(guarded(lambda _c: self._version_changed()), names="value")
+        self.text = widgets.HTML()
+        self.text.add_class("cobranca-texto-modelo")
         self.approver = widgets.Text(description="Seu nome", style=LABEL_STYLE, layout={"width": "330px"})
         self.approver.add_class("cobranca-aprovador")
         self.diff_button = self._button("Comparar versões", "cobranca-diff", "exchange")
         self.approve_button = self._button("Aprovar versão", "cobranca-aprovar", "thumbs-up", "success")
         self.archive_button = self._button("Arquivar versão", "cobranca-arquivar", "archive", "warning")
         self.refresh_button = self._button("Atualizar", "cobranca-atualizar", "refresh")
+        self.restore_button = self._button("Restaurar versão", "cobranca-restaurar", "undo")
+        self.open_button = self._button("Abrir na bancada", "cobranca-abrir-bancada", "folder-open")
+        self.export_button = self._button("Exportar versão", "cobranca-exportar", "download")
+        # Archiving asks first; once done, "Desfazer" restores the version.
+        self.confirm_text = widgets.HTML()
+        self.confirm_archive = self._button(
+            "Sim, arquivar", "cobranca-confirmar-arquivar", "archive", "danger"
+        )
+        self.cancel_archive = self._button("Cancelar", "cobranca-cancelar-arquivar", "times")
+        self.confirm_box = widgets.HBox(
+            [self.confirm_text, self.confirm_archive, self.cancel_archive], layout={"display": "none"}
+        )
+        self.confirm_box.add_class("cobranca-confirmacao-arquivar")
+        self.undo_button = self._button("Desfazer", "cobranca-desfazer", "undo")
+        self.undo_button.layout.display = "none"
+        # Bulk approval of the draft versions ticked here.
+        self.checks = widgets.VBox()
+        self.checks.add_class("cobranca-marcar")
+        self.approve_checked_button = self._button(
+            "Aprovar marcadas", "cobranca-aprovar-marcadas", "check-square", "success"
+        )
         self.diff = widgets.HTML()
         self.diff.add_class("cobranca-diff")
         self.charts = widgets.HTML()
         self.charts.add_class("cobranca-graficos")
         self.diff_button.on_click(guarded(lambda _b: self.show_diff()))
         self.approve_button.on_click(guarded(lambda _b: self.approve()))
-        self.archive_button.on_click(guarded(lambda _b: self.archive()))
+        self.archive_button.on_click(guarded(lambda _b: self.ask_archive()))
+        self.confirm_archive.on_click(guarded(lambda _b: self.archive()))
+        self.cancel_archive.on_click(guarded(lambda _b: self._cancel_archive()))
+        self.undo_button.on_click(guarded(lambda _b: self.undo_archive()))
+        self.restore_button.on_click(guarded(lambda _b: self.restore()))
+        self.open_button.on_click(guarded(lambda _b: self.open_in_workbench()))
+        self.export_button.on_click(guarded(lambda _b: self.export()))
+        self.approve_checked_button.on_click(guarded(lambda _b: self.approve_checked()))
         self.refresh_button.on_click(guarded(lambda _b: self.refresh()))
 
         filters = list(self.filters.values())
@@ -223,10 +287,17 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
                 widgets.HBox(filters[:3]),
                 widgets.HBox([*filters[3:], self.refresh_button]),
                 self.table,
+                widgets.HTML("<b>Marque rascunhos para aprovar de uma vez:</b>"),
+                self.checks,
+                self.approve_checked_button,
                 self.template,
-                widgets.HBox([self.version, self.compare_with, self.diff_button]),
-                widgets.HBox([self.approver, self.approve_button, self.archive_button]),
-                self.status,
+                self.version,
+                widgets.HBox([self.compare_with, self.diff_button]),
+                widgets.HBox([self.approver, self.approve_button, self.archive_button, self.restore_button]),
+                widgets.HBox([self.open_button, self.export_button]),
+                self.confirm_box,
+                widgets.HBox([self.status, self.undo_button]),
+                self.text,
                 self.diff,
                 self.charts,
             ]
@@ -251,39 +322,98 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
 
     def selected(self) -> list[Template]:
         """Templates (every version) matching the filters."""
-        return self.library.list(**{k: d.value for k, d in self.filters.items()})
+        return self.library.list(**{k: d.value or None for k, d in self.filters.items()})
 
     def refresh(self) -> None:
         """Re-read the library and repaint the table, the choices and the charts."""
         templates = self.selected()
         self._templates = templates
         self.table.value = table_html(templates)
-        ids = sorted({t.id for t in templates})
+        self._fill_checks(templates)
+        titles: dict[str, str] = {}
+        for t in templates:  # the newest title of each template
+            titles[t.id] = t.meta.titulo
+        ids = sorted(titles)
         current = self.template.value
+        first_fill = not self.template.options
         self._updating = True  # setting options fires the observer: repaint once, below
         try:
-            self.template.options = ids
-            self.template.value = current if current in ids else (ids[0] if ids else None)
+            self.template.options = [
+                (NO_TEMPLATE, NOTHING),
+                *((f"{i} · {titles[i]}" if titles[i] else i, i) for i in ids),
+            ]
+            if current in ids:
+                self.template.value = current
+            else:
+                # Never switch silently to another template: the choice is the user's.
+                self.template.value = ids[0] if first_fill and ids else NOTHING
         finally:
             self._updating = False
         self._template_changed()
+        if current and current not in ids:
+            self.status.value = info_html(
+                f"O modelo {current} não aparece com esses filtros; nenhum modelo está selecionado."
+            )
         problems = self.library.problems
         if problems:
             listed = "; ".join(f"{path}: {reason}" for path, reason in problems)
             self.status.value = error_html(f"Arquivos da biblioteca com problema (ignorados): {listed}")
+
+    def _template_picked(self) -> None:
+        """The user chose another template: earlier messages were about the old choice."""
+        if not self._updating:
+            self.status.value = ""
+            self._template_changed()
 
     def _template_changed(self) -> None:
         if self._updating:
             return
         ident = self.template.value
         versions = self.library.versions(ident) if ident else []
-        options = [(f"v{t.version} ({STATUS_LABELS.get(t.status, t.status)})", t.version) for t in versions]
-        self.version.options = options
-        self.compare_with.options = options
-        if versions:
-            self.version.value = versions[-1].version
-            self.compare_with.value = versions[-2].version if len(versions) > 1 else versions[-1].version
+        options = [(f"{t.ref} · {STATUS_LABELS.get(t.status, t.status)}", t.version) for t in versions]
+        self._updating = True
+        try:
+            self.version.options = options
+            self.compare_with.options = options
+            if versions:
+                self.version.value = versions[-1].version
+                self.compare_with.value = versions[-2].version if len(versions) > 1 else versions[-1].version
+        finally:
+            self._updating = False
+        self._version_changed()
         self._draw_charts(versions)
+
+    def _version_changed(self) -> None:
+        if self._updating:
+            return
+        self._cancel_archive()
+        template = self.selected_version()
+        self.text.value = template_text_html(template) if template else ""
+        self.restore_button.layout.display = "" if template and template.status == "arquivado" else "none"
+
+    def selected_version(self) -> Template | None:
+        """The version chosen in "Modelo" and "Versão" (None when nothing is chosen)."""
+        if not self.template.value or not self.version.value:
+            return None
+        return self.library.version(self.template.value, self.version.value)
+
+    def _fill_checks(self, templates: list[Template]) -> None:
+        drafts = [t for t in templates if t.status == "rascunho"]
+        boxes = []
+        for t in drafts:
+            box = widgets.Checkbox(
+                value=False,
+                description=f"{t.ref}" + (f" · {t.meta.titulo}" if t.meta.titulo else ""),
+                indent=False,
+                layout={"width": "auto"},
+            )
+            box.add_class("cobranca-marca")
+            box.ref = t.ref  # type: ignore[attr-defined]
+            boxes.append(box)
+        if not boxes:
+            boxes = [widgets.HTML('<span style="color:#374151">(nenhum rascunho com esses filtros)</span>')]
+        self.checks.children = tuple(boxes)
+        self.approve_checked_button.disabled = not drafts
 
     def _draw_charts(self, versions: list[Template]) -> None:
         readability = readability_chart([t for t in self._templates if t.status != "arquivado"])
@@ -315,13 +445,118 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
         self.status.value = info_html(f"{template.ref} aprovado por {who}.")
         return template
 
+    def ask_archive(self) -> None:
+        """First step of archiving: name the exact version and ask for confirmation."""
+        template = self.selected_version()
+        if template is None:
+            self.status.value = error_html("Escolha um modelo e uma versão para arquivar.")
+            return
+        if template.status == "arquivado":
+            self.status.value = info_html(f"{template.ref} já está arquivado.")
+            return
+        self._pending_archive = template.ref
+        used = " É a versão aprovada usada nos lotes." if template.status == "aprovado" else ""
+        self.confirm_text.value = error_html(
+            f"Arquivar {template.ref}? Ela fica guardada, mas deixa de ser usada nos lotes.{used}"
+        )
+        self.confirm_box.layout.display = "flex"
+
+    def _cancel_archive(self) -> None:
+        self._pending_archive = None
+        self.confirm_box.layout.display = "none"
+
     def archive(self) -> Template | None:
-        if not self.template.value:
-            self.status.value = error_html("Escolha um modelo para arquivar.")
+        """Archive the version named in the confirmation (not whatever is selected now)."""
+        ref = self._pending_archive
+        self._cancel_archive()
+        if ref is None:
+            self.status.value = error_html("Clique em 'Arquivar versão' e confirme.")
             return None
-        template = self.library.archive(self.template.value, self.version.value)
+        template_id, version = parse_ref(ref)
+        template = self.library.archive(template_id, version or 1)
+        self.last_archived = template.ref
         self.refresh()
         self.status.value = info_html(
-            f"{template.ref} arquivado: fica guardado, mas não é mais usado nos lotes."
+            f"{template.ref} arquivado: fica guardado, mas não é mais usado nos lotes. "
+            "Clique em 'Desfazer' para restaurar."
         )
+        self.undo_button.layout.display = ""
         return template
+
+    def undo_archive(self) -> Template | None:
+        """Restore the version archived last (the "Desfazer" button)."""
+        if self.last_archived is None:
+            return None
+        template_id, version = parse_ref(self.last_archived)
+        self.last_archived = None
+        self.undo_button.layout.display = "none"
+        return self._restore(template_id, version or 1)
+
+    def restore(self) -> Template | None:
+        """Bring the selected archived version back into use."""
+        template = self.selected_version()
+        if template is None:
+            self.status.value = error_html("Escolha um modelo e uma versão para restaurar.")
+            return None
+        if template.status != "arquivado":
+            self.status.value = info_html(f"{template.ref} não está arquivado.")
+            return template
+        return self._restore(template.id, template.version)
+
+    def _restore(self, template_id: str, version: int) -> Template:
+        template = self.library.restore(template_id, version)
+        self.refresh()
+        status = STATUS_LABELS.get(template.status, template.status).lower()
+        note = "" if template.status == "aprovado" else " Ela precisa ser aprovada de novo para ir aos lotes."
+        self.status.value = info_html(f"{template.ref} restaurado ({status}).{note}")
+        return template
+
+    def open_in_workbench(self) -> Any:
+        template = self.selected_version()
+        if template is None:
+            self.status.value = error_html("Escolha um modelo e uma versão para abrir.")
+            return None
+        if self.on_open is None:
+            self.status.value = info_html(
+                f"Na bancada, escolha {template.ref} em 'Modelo salvo' e clique em 'Abrir na bancada'."
+            )
+            return None
+        return self.on_open(template.ref)
+
+    def export(self) -> Path | None:
+        """Write the selected version's export file (per channel) to ``exportacoes/``."""
+        template = self.selected_version()
+        if template is None:
+            self.status.value = error_html("Escolha um modelo e uma versão para exportar.")
+            return None
+        path, export = write_export(template, self.config.base_dir / EXPORT_FOLDER, self.config)
+        notes = " ".join(export.notes)
+        draft = "" if template.status == "aprovado" else " Atenção: esta versão ainda não foi aprovada."
+        self.status.value = info_html(f"{template.ref} exportado para {path}.{draft} {notes}".strip())
+        return path
+
+    def approve_checked(self) -> list[str]:
+        """Approve every ticked draft; each refusal is listed with its reason, the rest go on."""
+        refs = [box.ref for box in self.checks.children if getattr(box, "ref", None) and box.value]
+        if not refs:
+            self.status.value = error_html("Marque ao menos uma versão para aprovar.")
+            return []
+        who = self.approver.value.strip()
+        if not who:
+            self.status.value = error_html("Informe quem aprova no campo 'Seu nome'.")
+            return []
+        approved, refused = [], []
+        for ref in refs:
+            template_id, version = parse_ref(ref)
+            try:
+                self.library.approve(template_id, version or 1, by=who)
+                approved.append(ref)
+            except CobrancaKitError as exc:
+                refused.append(f"{ref}: {str(exc).splitlines()[0]}")
+        self.refresh()
+        message = f"{len(approved)} versão(ões) aprovada(s) por {who}."
+        if refused:
+            self.status.value = error_html(message + " Não aprovadas: " + " ".join(refused))
+        else:
+            self.status.value = info_html(message)
+        return approved

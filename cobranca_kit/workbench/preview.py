@@ -11,12 +11,15 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cobranca_kit.compliance import sms_info
 from cobranca_kit.fields import sample_debtor
 from cobranca_kit.formatting import contagem
 from cobranca_kit.script import CALL_STEP_LABELS
+
+if TYPE_CHECKING:
+    from cobranca_kit.library import WhatsAppDelivery
 
 STEP_LABELS = CALL_STEP_LABELS
 
@@ -114,3 +117,45 @@ def preview_data(
     if empresa is not None:
         data["empresa"] = dict(empresa)
     return data
+
+
+WHATSAPP_SENT_CSS = """
+<style>
+.cobranca-wa-modelo .cobranca-wa-cabecalho { font-weight: 700; margin-bottom: 4px; }
+.cobranca-wa-modelo .cobranca-wa-rodape { color: #555; font-size: 12px; margin-top: 6px; }
+.cobranca-wa-botoes { margin: -2px 0 6px 40px; }
+.cobranca-wa-botao { background: #fff; color: #0b5394; text-align: center; border-radius: 8px;
+  padding: 5px; margin-top: 2px; font-weight: 600; box-shadow: 0 1px 1px rgba(0,0,0,.15); }
+.cobranca-wa-legenda { color: #374151; font-size: 12px; margin: 8px 0 2px; }
+</style>
+"""
+
+
+def whatsapp_sent_html(delivery: WhatsAppDelivery) -> str:
+    """What the debtor gets on WhatsApp (a ``WhatsAppDelivery``): one template message,
+    then, only after a reply, the Pix code as a session message.
+
+    The bubbles are the messages actually sent, never one per part of the script.
+    """
+    header = delivery.header
+    head = f'<div class="cobranca-wa-cabecalho">{_esc(header)}</div>' if header else ""
+    template = (
+        f'<div class="cobranca-bolha cobranca-wa-modelo">{head}<div>{_esc(delivery.body)}</div>'
+        f'<div class="cobranca-wa-rodape">{_esc(delivery.footer)}</div></div>'
+    )
+    buttons = "".join(f'<div class="cobranca-wa-botao">{_esc(b)}</div>' for b in delivery.buttons)
+    out = [
+        '<div class="cobranca-wa-legenda">O cliente recebe <b>1 mensagem</b> '
+        "(o modelo aprovado pela Meta, com rodapé e botões):</div>",
+        template,
+        f'<div class="cobranca-wa-botoes">{buttons}</div>',
+    ]
+    if delivery.pix_followup:
+        out += [
+            '<div class="cobranca-wa-legenda">Só se o cliente responder (mensagem de sessão, '
+            "enviada pelo atendimento dentro de 24 horas):</div>",
+            f'<div class="cobranca-bolha cobranca-wa-sessao">{_esc(delivery.pix_followup)}</div>',
+        ]
+    return (
+        PREVIEW_CSS + WHATSAPP_SENT_CSS + f'<div class="cobranca-prev cobranca-prev-wa">{"".join(out)}</div>'
+    )

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,10 +102,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=10)
 
 
-def _prepare(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+def _prepare(
+    tmp_path: Path, notebooks: tuple[str, ...] = ("01_bancada.ipynb",)
+) -> tuple[Path, Path, dict[str, str]]:
     root = tmp_path / "raiz"
     root.mkdir()
-    for name in ("01_bancada.ipynb",):
+    for name in notebooks:
         shutil.copy(NOTEBOOKS / name, root / name)
     workspace = tmp_path / "area"
     workspace.mkdir()
@@ -179,11 +182,8 @@ def chromium_requirement() -> Callable[[Path, Mapping[str, str]], Path]:
     return require_chromium
 
 
-@pytest.fixture
-def lab_server(tmp_path: Path, chromium_path: Path) -> Iterator[Server]:
-    root, workspace, env = _prepare(tmp_path)
-    port, token = _free_port(), secrets.token_hex(16)
-    cmd = [
+def _lab_command(port: int, token: str, root: Path) -> list[str]:
+    return [
         str(VENV_BIN / "jupyter-lab"),
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
@@ -193,7 +193,50 @@ def lab_server(tmp_path: Path, chromium_path: Path) -> Iterator[Server]:
         f"--ServerApp.root_dir={root}",
         *_root_flag(),
     ]
+
+
+@pytest.fixture
+def lab_server(tmp_path: Path, chromium_path: Path) -> Iterator[Server]:
+    root, workspace, env = _prepare(tmp_path)
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = _lab_command(port, token, root)
     yield from _launch(cmd, tmp_path, root, workspace, env, token, port, "/api/status")
+
+
+@pytest.fixture(scope="module")
+def shared_lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One JupyterLab for a whole test module (the workbench and library notebooks):
+    starting a server and a kernel is the slow part, so tests share them."""
+    require_chromium()
+    tmp_path = tmp_path_factory.mktemp("lab")
+    root, workspace, env = _prepare(tmp_path, ("01_bancada.ipynb", "04_biblioteca.ipynb"))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = _lab_command(port, token, root)
+    yield from _launch(cmd, tmp_path, root, workspace, env, token, port, "/api/status")
+
+
+@pytest.fixture(scope="module")
+def shared_browser() -> Iterator[object]:
+    """One headless Chromium for a test module; each test gets its own page."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def shared_page(shared_browser: Any) -> Iterator[object]:
+    page = shared_browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ from cobranca_kit.library.exports.call import call_markdown
 from cobranca_kit.library.exports.mail import email_message
 from cobranca_kit.library.exports.sms import sms_export
 from cobranca_kit.library.exports.whatsapp import (
+    WhatsAppDelivery,
     WhatsAppExport,
     meta_template_name,
+    whatsapp_delivery,
     whatsapp_export,
     whatsapp_pix_followup,
     whatsapp_problems,
@@ -14,11 +16,13 @@ from cobranca_kit.library.exports.whatsapp import (
 )
 
 __all__ = [
+    "WhatsAppDelivery",
     "WhatsAppExport",
     "call_markdown",
     "email_message",
     "meta_template_name",
     "sms_export",
+    "whatsapp_delivery",
     "whatsapp_export",
     "whatsapp_pix_followup",
     "whatsapp_problems",

@@ -629,3 +629,61 @@ def whatsapp_pix_followup(template: Template, data: Mapping[str, Any], row: int 
         return None
     compiled = compile_parts(template.ref, (("pix", plan.pix_part),))
     return render_compiled(compiled, data, row)[0][1].strip()
+
+
+@dataclass(frozen=True)
+class WhatsAppDelivery:
+    """What one debtor receives on WhatsApp for a template, in the order it arrives.
+
+    ``header``/``body``/``footer``/``buttons`` make the ONE template message sent
+    by the batch (the Cloud API payload). ``pix_followup`` is the Pix copia-e-cola
+    session message, sent only after the customer replies (None when the script
+    has no bare Pix message); ``pix_delivery`` says how the Pix reaches the debtor.
+    """
+
+    header: str | None
+    body: str
+    footer: str
+    buttons: tuple[str, ...]
+    pix_followup: str | None
+    pix_delivery: PixDelivery
+    notes: tuple[str, ...] = ()
+
+
+def whatsapp_delivery(
+    template: Template, data: Mapping[str, Any], config: Config | None = None, row: int | None = None
+) -> WhatsAppDelivery:
+    """The messages one debtor gets: the template message as exported, then the Pix follow-up.
+
+    Raises ``ExportError`` when Meta would refuse the template: then nothing is sent
+    at all, and a preview must say so instead of showing bubbles.
+    """
+    export = whatsapp_export(template, config)
+    plan = _plan_for(template)
+    empresa, _ = creditor(config)
+    values = [_clean_param(v) for _, v in render_compiled(_param_compiled(template, plan), data, row)]
+    body = []
+    for piece in plan.body_pieces:
+        if isinstance(piece, int):
+            body.append(values[piece])
+        elif isinstance(piece, _Fixed):
+            compiled = compile_parts(template.ref, (("empresa", "{{ " + piece.source + " }}"),))
+            body.append(_clean_param(render_compiled(compiled, {"empresa": empresa})[0][1]))
+        else:
+            body.append(piece)
+    buttons = tuple(
+        b["text"]
+        for component in export.template["components"]
+        if component["type"] == "BUTTONS"
+        for b in component["buttons"]
+    )
+    footer = next(c["text"] for c in export.template["components"] if c["type"] == "FOOTER")
+    return WhatsAppDelivery(
+        header=plan.header,
+        body="".join(body).strip(),
+        footer=footer,
+        buttons=buttons,
+        pix_followup=whatsapp_pix_followup(template, data, row),
+        pix_delivery=export.pix_delivery,
+        notes=tuple(export.notes),
+    )
