@@ -13,7 +13,6 @@ import pytest
 
 from cobranca_kit.config import Config, load_config
 from cobranca_kit.drafting import DraftRequest, OfflineDrafter
-from cobranca_kit.fields import sample_debtor
 from cobranca_kit.library import whatsapp_send_payload, whatsapp_template
 from cobranca_kit.workbench import Workbench
 from cobranca_kit.workbench.cards import DraftCard
@@ -102,7 +101,7 @@ def test_whatsapp_preview_is_the_one_message_the_api_sends(bench: Workbench) -> 
     card.preview_button.click()
     shown = card.preview.value
     template = bench._unsaved_template(card)
-    data = bench._sample_data()
+    data = bench._sample_data(card.request.estagio)  # the sample debtor fits the stage
     sent = _sent_body(
         whatsapp_template(template, bench.config), whatsapp_send_payload(template, data, "11987654321")
     )
@@ -114,7 +113,7 @@ def test_whatsapp_preview_is_the_one_message_the_api_sends(bench: Workbench) -> 
     assert html.escape(sent) in shown  # the body, word for word as the debtor reads it
     assert "Pagar agora" in shown and "Falar com atendente" in shown
     assert "Só se o cliente responder" in shown
-    assert sample_debtor()["pagamento"]["pix_copia_e_cola"] in shown.split("cobranca-wa-sessao")[1]
+    assert data["pagamento"]["pix_copia_e_cola"] in shown.split("cobranca-wa-sessao")[1]
     assert not PROMISES.search(shown)
 
 
