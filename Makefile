@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 
-.PHONY: run test lint lab app bench clean venv
+.PHONY: run test lint lab app bench clean venv treinar
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ app: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Retrain the checker's classifier from the development corpus (deterministic: same corpus, same file).
+treinar: $(STAMP)
+	$(BIN)/python -m cobranca_kit.compliance.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache exemplo/runs exemplo/biblioteca exemplo/*.sqlite exemplo/.cache
