@@ -91,7 +91,9 @@ def test_avaliar_prints_recall_false_blocks_and_categories(app: typer.Typer) -> 
     assert "terceiros" in result.output and "insulto" in result.output and "informal" in result.output
 
 
-def test_avaliar_reports_the_held_out_split_beside_the_development_one(app: typer.Typer, tmp_path: Path) -> None:
+def test_avaliar_reports_the_held_out_split_beside_the_development_one(
+    app: typer.Typer, tmp_path: Path
+) -> None:
     dev = tmp_path / "desenvolvimento.jsonl"
     dev.write_text(
         '{"texto": "Vamos mandar prender você.", "rotulo": "abusiva", "categoria": "ameaca"}\n'

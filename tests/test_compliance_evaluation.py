@@ -98,8 +98,18 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
     corpus = tmp_path / "c.jsonl"
     rows = [
-        {"texto": "Vamos mandar prender você.", "rotulo": "abusiva", "categoria": "ameaca", "registro": "formal"},
-        {"texto": "Seu vagabundo, paga logo.", "rotulo": "abusiva", "categoria": "ameaca", "registro": "informal"},
+        {
+            "texto": "Vamos mandar prender você.",
+            "rotulo": "abusiva",
+            "categoria": "ameaca",
+            "registro": "formal",
+        },
+        {
+            "texto": "Seu vagabundo, paga logo.",
+            "rotulo": "abusiva",
+            "categoria": "ameaca",
+            "registro": "informal",
+        },
         {"texto": "Olá! Sua parcela vence amanhã.", "rotulo": "conforme", "registro": "formal"},
         {
             "texto": "Olá! Sua parcela vence amanhã.",

@@ -46,7 +46,12 @@ def test_rubric_is_pt_br_and_carries_the_rule_catalog_and_the_text(tmp_path: Pat
 
 def test_verdict_with_category_excerpt_and_reason(endpoint: ScriptedLLMServer, tmp_path: Path) -> None:
     endpoint.push(
-        _answer(abusiva=True, categoria="ameaca", trecho="vamos dar uma passada no seu portão", motivo="visita velada")
+        _answer(
+            abusiva=True,
+            categoria="ameaca",
+            trecho="vamos dar uma passada no seu portão",
+            motivo="visita velada",
+        )
     )
     verdict = judge(TEXT, _config(tmp_path))
     assert verdict.abusiva and verdict.categoria == "ameaca" and verdict.motivo == "visita velada"
@@ -54,7 +59,9 @@ def test_verdict_with_category_excerpt_and_reason(endpoint: ScriptedLLMServer, t
 
 
 def test_answer_in_prose_around_json_is_accepted(endpoint: ScriptedLLMServer, tmp_path: Path) -> None:
-    endpoint.push(completion('Segue: {"abusiva": false, "categoria": null, "trecho": "", "motivo": "ok"} fim'))
+    endpoint.push(
+        completion('Segue: {"abusiva": false, "categoria": null, "trecho": "", "motivo": "ok"} fim')
+    )
     assert not judge(TEXT, _config(tmp_path)).abusiva
 
 
@@ -64,7 +71,10 @@ def test_answer_in_prose_around_json_is_accepted(endpoint: ScriptedLLMServer, tm
         (completion("não sei dizer"), "sem JSON válido"),
         (completion('{"abusiva": true, "motivo": "x"}'), "sem 'categoria'"),
         (completion('{"abusiva": true, "categoria": "grosseria", "motivo": "x"}'), "categoria"),
-        (completion('{"abusiva": true, "categoria": "ameaca", "trecho": "inventado", "motivo": "x"}'), "trecho"),
+        (
+            completion('{"abusiva": true, "categoria": "ameaca", "trecho": "inventado", "motivo": "x"}'),
+            "trecho",
+        ),
         (Reply(status=200, body="{isto não é json"), "resposta ilegível"),
     ],
 )
@@ -78,7 +88,7 @@ def test_malformed_answers_are_clear_errors(
 
 def test_timeout_is_a_clear_error(endpoint: ScriptedLLMServer, tmp_path: Path) -> None:
     endpoint.push(Reply(body=json.loads(json.dumps(completion("{}").body)), delay=1.0))
-    with pytest.raises(JudgeError, match="não respondeu em 0.3 s"):
+    with pytest.raises(JudgeError, match=r"não respondeu em 0\.3 s"):
         judge(TEXT, _config(tmp_path, timeout_s=0.3))
 
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ from cobranca_kit.errors import DataFileError
 MODEL_PATH = Path(__file__).parent / "modelo" / "classificador.json"
 #: Sentence ends that cut the folded text into pieces (kept in the piece before them);
 #: the dot of a title ("sr.", "dra.") ends no sentence.
-_PIECE_END_RE = re.compile(r"(?<!\bsr)(?<!\bsra)(?<!\bdr)(?<!\bdra)(?<!\bsrta)[.!?;]+(?=\s)|\n+")
+#: A run of marks is tried once, from its start (linear on "!!!!..." with no space after).
+_PIECE_END_RE = re.compile(r"(?<![.!?;])(?<!\bsr)(?<!\bsra)(?<!\bdr)(?<!\bdra)(?<!\bsrta)[.!?;]+(?=\s)|\n+")
 _WORD_RE = re.compile(r"\w+")
 _DIGIT_RE = re.compile(r"\d")
 _CHAR_MIN, _CHAR_MAX = 3, 5
@@ -71,7 +73,7 @@ def piece_features(piece: str) -> list[str]:
     out: list[str] = []
     for word in words:
         out.extend(token_features(word))
-    out.extend(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    out.extend(f"b:{a} {b}" for a, b in pairwise(words))
     return out
 
 
@@ -120,7 +122,8 @@ class Suspicion:
 
     probability: float
     category: str
-    start: int  # folded offsets of the piece it relies on most
+    part: int  # index of the part holding the piece it relies on most
+    start: int  # folded offsets of that piece in its part
     end: int
 
 
@@ -162,7 +165,7 @@ class Classifier:
                 total += s
                 count += n
             get = self._abuse.get
-            for a, b in zip(words, words[1:], strict=False):
+            for a, b in pairwise(words):
                 total += get(f"b:{a} {b}", 0.0)
                 count += 1
             known = (total, count)
@@ -176,16 +179,26 @@ class Classifier:
         scores = [self.piece_score(folded[a:b]) for a, b in piece_spans(folded)]
         return _probability(self.model.bias, scores)
 
-    def suspect(self, folded: str) -> Suspicion | None:
-        """The suspicion for a folded text, or None below the warning threshold."""
-        spans = piece_spans(folded)
-        scores = [self.piece_score(folded[a:b]) for a, b in spans]
+    def suspect(self, texts: list[str]) -> Suspicion | None:
+        """The suspicion for a message made of folded parts, or None below the warning threshold.
+
+        The parts are scored together (a script is one message, as in training);
+        the suspicion points at the piece that weighs most, in whichever part.
+        """
+        where: list[tuple[int, int, int]] = []
+        scores: list[tuple[float, int]] = []
+        for index, folded in enumerate(texts):
+            for a, b in piece_spans(folded):
+                where.append((index, a, b))
+                scores.append(self.piece_score(folded[a:b]))
+        if not any(n for _, n in scores):
+            return None  # no words at all (placeholders only): nothing to judge
         probability = _probability(self.model.bias, scores)
-        if probability < self.meta.warn_threshold or not spans:
+        if probability < self.meta.warn_threshold:
             return None
-        best = max(range(len(spans)), key=lambda i: scores[i][0])
-        start, end = spans[best]
-        return Suspicion(probability, self.category(folded), start, end)
+        best = max(range(len(where)), key=lambda i: scores[i][0])
+        index, start, end = where[best]
+        return Suspicion(probability, self.category("\n".join(texts)), index, start, end)
 
     def category(self, folded: str) -> str:
         """The most likely legal category of a folded text (computed only for suspects)."""

@@ -465,58 +465,56 @@ def _sorted(findings: list[Finding], target: Target) -> list[Finding]:
 
 
 def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
-    """The classifier's findings (second layer) for the parts where the rules blocked nothing there.
+    """The classifier's finding (second layer), unless a rule already blocked where it points.
 
-    Per part, the classifier scores the whole text and relies on the piece that
-    weighs most; a rule block in a legal category overlapping that piece already
-    explains it, so the classifier adds nothing there. ``modelo.<categoria>`` is
+    The classifier scores the whole message (every part) and relies on the piece
+    that weighs most; a rule block in a legal category overlapping that piece
+    already explains it, so the classifier adds nothing there. ``modelo.<categoria>`` is
     a block from the threshold chosen on the development split, a warning below.
     """
     from cobranca_kit.compliance.classifier import category_texts, get_classifier
 
     classifier = get_classifier()
-    out: list[Finding] = []
-    for part in target.parts:
-        suspicion = classifier.suspect(part.norm.text)
-        if suspicion is None:
-            continue
-        start, end = part.norm.span(suspicion.start, suspicion.end)
-        while start < end and part.text[start].isspace():
-            start += 1
-        if any(
-            f.part == part.name
-            and f.severity == "block"
-            and f.category in LEGAL_CATEGORIES
-            and f.start < end
-            and start < f.end
-            for f in findings
-        ):
-            continue
-        category = suspicion.category
-        text = category_texts()[category]
-        severity = "block" if suspicion.probability >= classifier.meta.block_threshold else "warn"
-        excerpt = part.text[start:end].strip()
-        if len(excerpt) > _EXCERPT_MAX:
-            excerpt = excerpt[: _EXCERPT_MAX - 1] + "…"
-        out.append(
-            Finding.model_construct(
-                rule_id=f"modelo.{category}",
-                category=category,
-                severity=severity,
-                part=part.name,
-                start=start,
-                end=end,
-                excerpt=excerpt,
-                article=text.article,
-                message=(
-                    f"O classificador suspeita de {CATEGORY_LABELS[category].lower()} neste trecho "
-                    f"(confiança {suspicion.probability:.0%}), embora nenhuma regra o descreva."
-                ),
-                suggestion=text.suggestion,
-                confidence=round(suspicion.probability, 3),
-            )
+    suspicion = classifier.suspect([p.norm.text for p in target.parts])
+    if suspicion is None:
+        return []
+    part = target.parts[suspicion.part]
+    start, end = part.norm.span(suspicion.start, suspicion.end)
+    while start < end and part.text[start].isspace():
+        start += 1
+    if any(
+        f.part == part.name
+        and f.severity == "block"
+        and f.category in LEGAL_CATEGORIES
+        and f.start < end
+        and start < f.end
+        for f in findings
+    ):
+        return []
+    category = suspicion.category
+    text = category_texts()[category]
+    severity = "block" if suspicion.probability >= classifier.meta.block_threshold else "warn"
+    excerpt = part.text[start:end].strip()
+    if len(excerpt) > _EXCERPT_MAX:
+        excerpt = excerpt[: _EXCERPT_MAX - 1] + "…"
+    return [
+        Finding.model_construct(
+            rule_id=f"modelo.{category}",
+            category=category,
+            severity=severity,
+            part=part.name,
+            start=start,
+            end=end,
+            excerpt=excerpt,
+            article=text.article,
+            message=(
+                f"O classificador suspeita de {CATEGORY_LABELS[category].lower()} neste trecho "
+                f"(confiança {suspicion.probability:.0%}), embora nenhuma regra o descreva."
+            ),
+            suggestion=text.suggestion,
+            confidence=round(suspicion.probability, 3),
         )
-    return out
+    ]
 
 
 def check(

@@ -70,7 +70,9 @@ def judge_prompt(text: str, config: Config | None = None) -> str:
 def judge(text: str, config: Config | None = None) -> JudgeVerdict:
     """Ask the configured endpoint for a verdict on ``text``; every failure is a :class:`JudgeError`."""
     if not endpoint_configured():
-        raise JudgeError("juiz LLM indisponível: defina OPENAI_BASE_URL (servidor compatível) ou OPENAI_API_KEY")
+        raise JudgeError(
+            "juiz LLM indisponível: defina OPENAI_BASE_URL (servidor compatível) ou OPENAI_API_KEY"
+        )
     config = config if config is not None else load_config()
     llm = config.llm
     base_url = (os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")

@@ -74,7 +74,10 @@ def _vocabulary(feature_lists: list[list[str]]) -> dict[str, int]:
 
 
 def drafter_features() -> list[list[str]]:
-    """Features of every part the offline drafter writes for the catalog (lawful by construction)."""
+    """Features of every script the offline drafter writes for the catalog (lawful by construction).
+
+    A script's parts are one message to the checker's classifier, so they are joined here too.
+    """
     import itertools
 
     from cobranca_kit.catalog import get_catalog
@@ -84,9 +87,14 @@ def drafter_features() -> list[list[str]]:
     kinds = (catalog.ids(k) for k in ("objecoes", "tons", "canais", "estagios"))
     for (objecao, tom, canal, estagio), seed in itertools.product(itertools.product(*kinds), DRAFTER_SEEDS):
         request = DraftRequest(
-            objecao=objecao, tom=tom, canal=canal, estagio=estagio, pagamentos=["pix", "boleto", "link"], seed=seed
+            objecao=objecao,
+            tom=tom,
+            canal=canal,
+            estagio=estagio,
+            pagamentos=["pix", "boleto", "link"],
+            seed=seed,
         )
-        texts.update(text for _, text in drafter.draft(request).script.parts() if text.strip())
+        texts.add("\n".join(text for _, text in drafter.draft(request).script.parts()))
     return [text_features(fold(text)) for text in sorted(texts)]
 
 
@@ -177,7 +185,9 @@ def figures(
     return {
         "revocacao_regras": round(sum(blocked[i] for i in abusive) / len(abusive), 4),
         "revocacao": round(len(caught) / len(abusive), 4),
-        "bloqueios_falsos": round(sum(blocked[i] or probability[i] >= t for i in compliant) / len(compliant), 4),
+        "bloqueios_falsos": round(
+            sum(blocked[i] or probability[i] >= t for i in compliant) / len(compliant), 4
+        ),
         "categoria_modelo": round(
             sum(category[i] == samples[i].categoria for i in by_model) / len(by_model), 4
         )
@@ -215,7 +225,10 @@ def train(corpus: Path = DEV_CORPUS) -> dict[str, Any]:
             "treinadas": len(trainable),
             "textos_do_rascunhador": len(extra),
             "atributos": len(weights),
-            "validacao_cruzada": {"dobras": FOLDS, **figures(samples, probability, category, blocked, threshold)},
+            "validacao_cruzada": {
+                "dobras": FOLDS,
+                **figures(samples, probability, category, blocked, threshold),
+            },
             "parametros": {
                 "min_df": MIN_DF,
                 "C": C_ABUSE,
@@ -242,7 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump(model), encoding="utf-8")
     meta = model["meta"]
-    print(f"modelo gravado em {out}: {meta['atributos']} atributos, limiar de bloqueio {meta['block_threshold']}")
+    print(
+        f"modelo gravado em {out}: {meta['atributos']} atributos, limiar de bloqueio {meta['block_threshold']}"
+    )
     print(f"validação cruzada: {json.dumps(meta['validacao_cruzada'], ensure_ascii=False)}")
 
 
