@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 
-.PHONY: run test lint lab app bench clean venv capturas
+.PHONY: run test lint lab app bench clean venv capturas treinar
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ capturas: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Retrain the checker's classifier from the development corpus (deterministic: same corpus, same file).
+treinar: $(STAMP)
+	$(BIN)/python -m cobranca_kit.compliance.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache exemplo/runs exemplo/biblioteca exemplo/*.sqlite exemplo/.cache

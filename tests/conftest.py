@@ -45,7 +45,7 @@ def rule_and_corpus_texts() -> list[str]:
 
     from cobranca_kit.compliance import load_rules
 
-    corpus = Path(__file__).parent / "data" / "avaliacao.jsonl"
+    corpus = Path(__file__).parent / "data" / "corpus" / "desenvolvimento.jsonl"
     texts = [json.loads(line)["texto"] for line in corpus.read_text(encoding="utf-8").splitlines() if line]
     for rule in load_rules():
         for example in [*rule.examples.violates, *rule.examples.passes]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cobranca_kit.cli import verificar
 
-CORPUS = Path(__file__).parent / "data" / "avaliacao.jsonl"
+CORPUS = Path(__file__).parent / "data" / "corpus" / "desenvolvimento.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,46 @@ def test_regras_lists_rules_under_fixed_headings(app: typer.Typer) -> None:
     assert "CDC42-INSULTO-XINGAMENTO" not in result.output
 
 
-def test_avaliar_prints_recall_fp_and_categories(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["avaliar", str(CORPUS)])
+def test_avaliar_prints_recall_false_blocks_and_categories(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["avaliar", str(CORPUS), "--so-regras"])
     assert result.exit_code == 0
-    assert "revocação:" in result.output and "taxa de falsos positivos:" in result.output
-    assert "terceiros" in result.output and "insulto" in result.output
+    assert "== desenvolvimento" in result.output
+    assert "revocação (bloqueadas):" in result.output and "bloqueios falsos:" in result.output
+    assert "terceiros" in result.output and "insulto" in result.output and "informal" in result.output
+
+
+def test_avaliar_reports_the_held_out_split_beside_the_development_one(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    dev = tmp_path / "desenvolvimento.jsonl"
+    dev.write_text(
+        '{"texto": "Vamos mandar prender você.", "rotulo": "abusiva", "categoria": "ameaca"}\n'
+        '{"texto": "Sua parcela vence amanhã.", "rotulo": "conforme", "registro": "formal"}\n',
+        encoding="utf-8",
+    )
+    alone = runner.invoke(app, ["avaliar", str(dev)])
+    assert alone.exit_code == 0 and "== reservado" not in alone.output
+    (tmp_path / "reservado.jsonl").write_text(
+        '{"texto": "Seu caloteiro, vou te expor no grupo.", "rotulo": "abusiva", "categoria": "insulto", '
+        '"registro": "informal"}\n',
+        encoding="utf-8",
+    )
+    both = runner.invoke(app, ["avaliar", str(dev), "--detalhes"])
+    assert both.exit_code == 0, both.output
+    dev_part, held_part = both.output.split("== reservado")
+    assert "== desenvolvimento: 1 abusivas, 1 conformes" in dev_part
+    assert ": 1 abusivas, 0 conformes" in held_part and "insulto" in held_part
+
+
+def test_verificar_takes_the_recipient_relation_and_send_time(app: typer.Typer, tmp_path: Path) -> None:
+    msg = tmp_path / "m.txt"
+    msg.write_text("Olá! A parcela do Sr. Anderson venceu ontem.", encoding="utf-8")
+    assert runner.invoke(app, ["verificar", str(msg)]).exit_code == 0
+    third = runner.invoke(app, ["verificar", str(msg), "--relacao", "terceiro"])
+    assert third.exit_code == 1 and "CDC42-TERCEIROS-DESTINATARIO" in third.output
+    night = runner.invoke(app, ["verificar", str(msg), "--enviado-em", "2026-12-06T22:10"])
+    assert night.exit_code == 1 and "CDC42-INTRUSAO-HORARIO-ENVIO" in night.output
+    bad = runner.invoke(app, ["verificar", str(msg), "--enviado-em", "ontem à noite"])
+    assert bad.exit_code == 2 and "--enviado-em inválido" in bad.output
+    bad = runner.invoke(app, ["verificar", str(msg), "--relacao", "primo"])
+    assert bad.exit_code == 2 and "relação desconhecida 'primo'" in bad.output

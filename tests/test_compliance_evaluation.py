@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from cobranca_kit.compliance import LEGAL_CATEGORIES, load_rules
 from cobranca_kit.compliance.evaluate import evaluate, read_corpus
 from cobranca_kit.errors import DataFileError
 
-CORPUS = Path(__file__).parent / "data" / "avaliacao.jsonl"
+CORPUS = Path(__file__).parent / "data" / "corpus" / "desenvolvimento.jsonl"
 #: Rounds of messages written after the rules, to measure generalisation (see ``nota``).
 RESERVED_ROUNDS = ("reserva", "reserva2", "reserva3", "reserva4", "reserva5")
 
@@ -66,14 +67,66 @@ def test_probe_messages_from_review_are_blocked() -> None:
         )
 
 
-def test_recall_and_false_positive_rate(samples) -> None:
-    result = evaluate(samples)
-    missed = [s.texto for s in result.misses]
+def test_rules_alone_keep_their_recall_and_false_positive_rate_on_the_first_rounds(samples) -> None:
+    """The rules, without the classifier, on the messages written before the 2026-12 round.
+
+    (The classifier is trained on the whole development split, so its figures there
+    come from cross-validation, in the model's metadata: see test_compliance_classifier.)
+    """
+    first = [s for s in samples if s.nota != "dev2"]
+    result = evaluate(first, model=False)
+    missed = [s.texto for s in result.misses if s.texto]
     alarms = [(s.texto, cats) for s, cats in result.false_alarms]
     assert result.recall >= 0.95, missed
     assert result.false_positive_rate <= 0.03, alarms
     for category in LEGAL_CATEGORIES:
-        assert result.per_category[category].total > 0
+        assert result.per_category[category].abusive > 0
+
+
+def test_development_split_is_large_varied_and_sourced(samples) -> None:
+    assert len(samples) >= 1000
+    assert all(s.fonte for s in samples) and all(s.registro for s in samples)
+    new = [s for s in samples if s.nota == "dev2"]
+    assert len(new) >= 500
+    for label in ("abusiva", "conforme"):
+        for register in ("formal", "informal"):
+            assert sum(s.rotulo == label and s.registro == register for s in new) >= 60, (label, register)
+    assert {s.categoria for s in new if s.rotulo == "abusiva"} == set(LEGAL_CATEGORIES)
+    assert any(s.relacao == "terceiro" for s in new) and any(s.enviado_em for s in new)
+
+
+def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    rows = [
+        {
+            "texto": "Vamos mandar prender você.",
+            "rotulo": "abusiva",
+            "categoria": "ameaca",
+            "registro": "formal",
+        },
+        {
+            "texto": "Seu vagabundo, paga logo.",
+            "rotulo": "abusiva",
+            "categoria": "ameaca",
+            "registro": "informal",
+        },
+        {"texto": "Olá! Sua parcela vence amanhã.", "rotulo": "conforme", "registro": "formal"},
+        {
+            "texto": "Olá! Sua parcela vence amanhã.",
+            "rotulo": "abusiva",
+            "categoria": "intrusao",
+            "registro": "formal",
+            "enviado_em": "2026-12-09T23:30",
+        },
+    ]
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = evaluate(read_corpus(corpus))
+    assert (result.total.abusive, result.total.blocked, result.total.compliant) == (3, 3, 1)
+    assert result.total.false_blocks == 0
+    # the insult is blocked, but as "insulto": category wrong for the one labelled "ameaca"
+    assert result.per_category["ameaca"].same_category == 1
+    assert result.per_category["intrusao"].same_category == 1
+    assert result.per_register["informal"].abusive == 1 and result.per_register["formal"].compliant == 1
 
 
 def test_broken_corpus_line_is_named(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ def textstat_pt():
 def _vocabulary() -> set[str]:
     texts = [
         json.loads(line)["texto"]
-        for line in (ROOT / "tests/data/avaliacao.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (ROOT / "tests/data/corpus/desenvolvimento.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
         if line.strip()
     ]
     texts.append((ROOT / "cobranca_kit/drafting/frases.yaml").read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -11,13 +12,27 @@ import typer
 from cobranca_kit.cli.common import friendly_errors
 from cobranca_kit.compliance import CATEGORY_LABELS, CheckContext, Report, check, load_rules
 from cobranca_kit.compliance.engine import UnusableTextError
-from cobranca_kit.compliance.evaluate import evaluate, read_corpus
+from cobranca_kit.compliance.evaluate import Evaluation, Tally, evaluate, read_corpus
 from cobranca_kit.compliance.report import SEVERITY_LABELS
 from cobranca_kit.compliance.rules import ExampleCase, Rule
 from cobranca_kit.formatting import contagem
 from cobranca_kit.script import parse_script
 
 CANAIS = ("whatsapp", "sms", "email", "telefone")
+RELACOES = ("devedor", "terceiro", "desconhecido")
+#: The held-out split, looked for beside a development corpus named ``desenvolvimento.jsonl``.
+HELD_OUT_NAME = "reservado.jsonl"
+
+
+def _send_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UnusableTextError(
+            f"--enviado-em inválido '{value}': use data e hora ISO, ex.: 2026-12-06T22:10"
+        ) from None
 
 
 def _read_input(arquivo: str) -> str:
@@ -116,6 +131,18 @@ def register(app: typer.Typer) -> None:
         canal: str = typer.Option(None, "--canal", help="whatsapp, sms, email ou telefone."),
         formato: str = typer.Option("texto", "--formato", help="texto (estilo lint) ou json."),
         estagio: str = typer.Option(None, "--estagio", help="Estágio da régua (ex.: atraso_medio)."),
+        relacao: str = typer.Option(
+            None, "--relacao", help="Quem recebe: devedor, terceiro ou desconhecido (número não confirmado)."
+        ),
+        enviado_em: str = typer.Option(
+            None, "--enviado-em", help="Data e hora do envio (ISO, ex.: 2026-12-06T22:10), no horário da UF."
+        ),
+        uf: str = typer.Option(None, "--uf", help="UF do destinatário, para a janela de envio."),
+        juiz: bool = typer.Option(
+            False,
+            "--juiz",
+            help="Pede também a opinião do juiz LLM (só com OPENAI_BASE_URL ou OPENAI_API_KEY definidos).",
+        ),
     ) -> None:
         """Verifica um texto ou roteiro: abusos do CDC 42 e 71, identificação (42-A), canal e boas práticas.
 
@@ -125,9 +152,12 @@ def register(app: typer.Typer) -> None:
             raise UnusableTextError(f"canal desconhecido '{canal}'; use um de: {', '.join(CANAIS)}")
         if formato not in ("texto", "json"):
             raise UnusableTextError(f"formato desconhecido '{formato}'; use texto ou json")
+        if relacao is not None and relacao not in RELACOES:
+            raise UnusableTextError(f"relação desconhecida '{relacao}'; use uma de: {', '.join(RELACOES)}")
+        context = CheckContext(stage=estagio, relation=relacao, sent_at=_send_time(enviado_em), uf=uf)
         text = _read_input(arquivo)
         target = _target(text, arquivo)
-        report = check(target, channel=canal, context=CheckContext(stage=estagio))
+        report = check(target, channel=canal, context=context)
         if formato == "json":
             typer.echo(report.to_json())
         else:
@@ -137,7 +167,18 @@ def register(app: typer.Typer) -> None:
                 else {next(iter(report.metrics["parts"])): text}
             )
             typer.echo(format_report(report, parts))
-        raise typer.Exit(0 if report.passed else 1)
+        passed = report.passed
+        if juiz:
+            from cobranca_kit.compliance.judge import judge
+
+            verdict = judge(text)
+            if verdict.abusiva:
+                passed = False
+                trecho = f" «{verdict.trecho}»" if verdict.trecho else ""
+                typer.echo(f"juiz LLM: abusiva ({verdict.categoria}){trecho}: {verdict.motivo}")
+            else:
+                typer.echo(f"juiz LLM: conforme: {verdict.motivo}")
+        raise typer.Exit(0 if passed else 1)
 
     @app.command("regras")
     @friendly_errors
@@ -163,27 +204,57 @@ def register(app: typer.Typer) -> None:
     @app.command("avaliar")
     @friendly_errors
     def avaliar(
-        arquivo: Path = typer.Argument(..., help="Corpus rotulado em JSON Lines (texto, rotulo, categoria)."),
+        arquivo: Path = typer.Argument(
+            ..., help="Corpus rotulado em JSON Lines (texto, rotulo, categoria, registro...)."
+        ),
+        reservado: Path = typer.Option(
+            None,
+            "--reservado",
+            help="Parte reservada (nenhuma regra escrita contra ela); padrão: reservado.jsonl ao lado.",
+        ),
+        so_regras: bool = typer.Option(False, "--so-regras", help="Mede só as regras, sem o classificador."),
         detalhes: bool = typer.Option(
-            False, "--detalhes", help="Lista as mensagens não detectadas e os falsos alarmes."
+            False, "--detalhes", help="Lista as mensagens não bloqueadas e os bloqueios falsos."
         ),
     ) -> None:
-        """Mede a revocação nas mensagens abusivas e a taxa de falsos positivos nas conformes."""
-        result = evaluate(read_corpus(arquivo))
-        typer.echo(
-            f"abusivas: {result.abusive}  detectadas: {result.detected}  revocação: {result.recall:.1%}"
-        )
-        typer.echo(
-            f"conformes: {result.compliant}  falsos alarmes: {result.false_positives}  "
-            f"taxa de falsos positivos: {result.false_positive_rate:.1%}"
-        )
-        typer.echo("\ncategoria                 total  detectadas  revocação  mesma categoria")
-        for category, bucket in sorted(result.per_category.items()):
-            typer.echo(
-                f"{category:<24} {bucket.total:>6} {bucket.detected:>11} {bucket.recall:>10.0%} {bucket.same_category:>16}"
-            )
-        if detalhes:
-            for sample in result.misses:
-                typer.echo(f"NÃO DETECTADA [{sample.categoria}]: {sample.texto}")
-            for sample, found in result.false_alarms:
-                typer.echo(f"FALSO ALARME [{', '.join(found)}]: {sample.texto}")
+        """Mede revocação (abusivas bloqueadas), bloqueios falsos e categoria, por categoria e registro.
+
+        Com a parte de desenvolvimento, mede também a reservada quando o arquivo existir.
+        """
+        splits = [("desenvolvimento" if arquivo.name == "desenvolvimento.jsonl" else arquivo.name, arquivo)]
+        held_out = reservado or arquivo.with_name(HELD_OUT_NAME)
+        if held_out != arquivo and (reservado is not None or held_out.exists()):
+            splits.append(("reservado", held_out))
+        for name, path in splits:
+            result = evaluate(read_corpus(path), model=not so_regras)
+            typer.echo(format_evaluation(name, result))
+            if detalhes:
+                for sample in result.misses:
+                    typer.echo(f"NÃO BLOQUEADA [{sample.categoria}]: {sample.texto}")
+                for sample, found in result.false_alarms:
+                    typer.echo(f"BLOQUEIO FALSO [{', '.join(found)}]: {sample.texto}")
+
+
+def _row(name: str, t: Tally) -> str:
+    recall = f"{t.recall:>9.1%}" if t.abusive else f"{'-':>9}"
+    category = f"{t.category_accuracy:>9.1%}" if t.blocked else f"{'-':>9}"
+    false_blocks = f"{t.false_block_rate:>9.1%}" if t.compliant else f"{'-':>9}"
+    return f"{name:<18} {t.abusive:>8} {recall} {category} {t.compliant:>9} {false_blocks}"
+
+
+def format_evaluation(name: str, result: Evaluation) -> str:
+    """pt-BR table: total, per category and per register (recall, category, false blocks)."""
+    head = f"{'':<18} {'abusivas':>8} {'revocação':>9} {'categoria':>9} {'conformes':>9} {'bloq.falsos':>9}"
+    t = result.total
+    lines = [
+        f"== {name}: {t.abusive} abusivas, {t.compliant} conformes",
+        f"revocação (bloqueadas): {t.recall:.1%}   com avisos: {t.recall_flagged:.1%}",
+        f"bloqueios falsos: {t.false_block_rate:.1%}   avisos falsos: {t.false_flag_rate:.1%}",
+        f"categoria certa (entre as bloqueadas): {t.category_accuracy:.1%}",
+        "",
+        head,
+        _row("total", t),
+    ]
+    lines += [_row(c, result.per_category[c]) for c in sorted(result.per_category)]
+    lines += [_row(r, result.per_register[r]) for r in sorted(result.per_register)]
+    return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cobranca_kit.compliance.channels import (
@@ -274,3 +275,43 @@ def _long_sentence(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
             if count > maximum:
                 start = m.start() + (len(m.group()) - len(m.group().lstrip()))
                 yield Hit(part.name, start, m.end(), f"Frase com {count} palavras (máximo {maximum}).")
+
+
+@register("recipient_relation")
+def _recipient_relation(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    """A message to someone who is not (or not yet known to be) the debtor that speaks of the debt.
+
+    ``params.termos``: folded regexes that mean "the debt" (debt, installment, bill, amount...);
+    ``params.desconhecido``: the severity for an unidentified recipient (a third party blocks).
+    """
+    relation = target.context.relation
+    if relation is None or relation == "devedor":
+        return
+    regex = _debt_terms(tuple(params["termos"]))
+    for part in target.parts:
+        m = regex.search(part.norm.text)
+        if m is None:
+            continue
+        start, end = part.norm.span(*m.span())
+        who = "um terceiro" if relation == "terceiro" else "alguém ainda não identificado como o devedor"
+        severity = None if relation == "terceiro" else params.get("desconhecido", "warn")
+        yield Hit(part.name, start, end, f"(destinatário: {who})", severity)
+        return
+
+
+@lru_cache(maxsize=8)
+def _debt_terms(terms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(terms) + ")")
+
+
+@register("send_time")
+def _send_time(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
+    """The stated send time falls outside the debtor's send window (``[envio]``, holidays)."""
+    from cobranca_kit.compliance.schedule import allowed_send_time, next_allowed_slot
+
+    when = target.context.sent_at
+    if when is None or allowed_send_time(when, target.context.uf):
+        return
+    slot = next_allowed_slot(when, target.context.uf)
+    detail = f"(envio em {when:%d/%m/%Y %H:%M}; próxima janela: {slot:%d/%m/%Y %H:%M})"
+    yield Hit(None, 0, 0, detail)

@@ -13,7 +13,9 @@ from cobranca_kit.compliance.metrics import compute_metrics
 from cobranca_kit.compliance.normalize import Normalized, has_placeholders, normalize, placeholder_names
 from cobranca_kit.compliance.report import SEVERITY_ORDER, CheckContext, Finding, Report
 from cobranca_kit.compliance.rules import (
+    CATEGORY_LABELS,
     CHANNELS,
+    LEGAL_CATEGORIES,
     LiteralFinder,
     Possible,
     Rule,
@@ -462,16 +464,79 @@ def _sorted(findings: list[Finding], target: Target) -> list[Finding]:
     return findings
 
 
-def check(target: str | Script, channel: str | None = None, context: CheckContext | None = None) -> Report:
-    """Check a text or a script against the rule catalog.
+def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
+    """The classifier's finding (second layer), unless a rule already blocked where it points.
+
+    The classifier scores the whole message (every part) and relies on the piece
+    that weighs most; a rule block in a legal category overlapping that piece
+    already explains it, so the classifier adds nothing there. ``modelo.<categoria>`` is
+    a block from the threshold chosen on the development split, a warning below.
+    """
+    from cobranca_kit.compliance.classifier import category_texts, get_classifier
+
+    classifier = get_classifier()
+    suspicion = classifier.suspect([p.norm.text for p in target.parts])
+    if suspicion is None:
+        return []
+    part = target.parts[suspicion.part]
+    start, end = part.norm.span(suspicion.start, suspicion.end)
+    while start < end and part.text[start].isspace():
+        start += 1
+    if any(
+        f.part == part.name
+        and f.severity == "block"
+        and f.category in LEGAL_CATEGORIES
+        and f.start < end
+        and start < f.end
+        for f in findings
+    ):
+        return []
+    category = suspicion.category
+    text = category_texts()[category]
+    severity = "block" if suspicion.probability >= classifier.meta.block_threshold else "warn"
+    excerpt = part.text[start:end].strip()
+    if len(excerpt) > _EXCERPT_MAX:
+        excerpt = excerpt[: _EXCERPT_MAX - 1] + "…"
+    return [
+        Finding.model_construct(
+            rule_id=f"modelo.{category}",
+            category=category,
+            severity=severity,
+            part=part.name,
+            start=start,
+            end=end,
+            excerpt=excerpt,
+            article=text.article,
+            message=(
+                f"O classificador suspeita de {CATEGORY_LABELS[category].lower()} neste trecho "
+                f"(confiança {suspicion.probability:.0%}), embora nenhuma regra o descreva."
+            ),
+            suggestion=text.suggestion,
+            confidence=round(suspicion.probability, 3),
+        )
+    ]
+
+
+def check(
+    target: str | Script,
+    channel: str | None = None,
+    context: CheckContext | None = None,
+    model: bool = True,
+) -> Report:
+    """Check a text or a script against the rule catalog, then the classifier.
 
     ``channel`` applies to plain strings (a script carries its own channel and
     the argument is ignored); ``None`` checks the text without channel rules
-    (pseudo-channel ``texto``). Raises
+    (pseudo-channel ``texto``). ``model=False`` runs the rules alone (the
+    classifier's training measures them so). Raises
     :class:`UnusableTextError` (exit code 2) only for input that cannot be checked.
     """
     resolved = resolve_target(target, channel, context)
     findings = run_rules(resolved, load_rules())
+    if model:
+        extra = model_findings(resolved, findings)
+        if extra:
+            findings = _sorted([*findings, *extra], resolved)
     # findings and metrics are built by the engine from validated data: no second validation
     return Report.model_construct(
         passed=not any(f.severity == "block" for f in findings),

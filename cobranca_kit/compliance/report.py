@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, Literal
 
@@ -23,6 +24,12 @@ class CheckContext(BaseModel):
     template: bool | None = None
     #: Creditor's name (from ``[empresa]``), counted as identification in rendered text.
     creditor_name: str | None = None
+    #: Who receives the message: the debtor, a third party, or someone not yet identified.
+    relation: Literal["devedor", "terceiro", "desconhecido"] | None = None
+    #: When the message is (or was) sent; a naive time is read in the state's local time.
+    sent_at: dt.datetime | None = None
+    #: The recipient's state (UF), for the send window; None: ``[envio] uf_padrao``.
+    uf: str | None = None
 
 
 class Finding(BaseModel):
@@ -43,6 +50,8 @@ class Finding(BaseModel):
     article: str
     message: str
     suggestion: str
+    #: The classifier's probability for its own findings (``modelo.*``); None for rules.
+    confidence: float | None = Field(default=None, exclude=True)
 
 
 class Report(BaseModel):
@@ -68,9 +77,16 @@ class Report(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
-            "findings": [f.model_dump() for f in self.findings],
+            "findings": [_finding_dict(f) for f in self.findings],
             "metrics": self.metrics,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
+    data = finding.model_dump()
+    if finding.confidence is not None:
+        data["confidence"] = finding.confidence
+    return data

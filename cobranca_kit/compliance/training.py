@@ -1,0 +1,265 @@
+"""Train the checker's classifier (``make treinar``) from the development corpus only.
+
+Needs scikit-learn (the ``treino`` extra); the checker itself does not. Steps:
+
+1. read the development split (never the held-out one) and fold each text;
+2. build the vocabulary of features seen in at least ``MIN_DF`` messages;
+3. five-fold cross-validation (fixed seed): out-of-fold probabilities, joined
+   with the rules' own blocks, choose the block threshold as the lowest one whose
+   false-block rate on compliant messages stays within ``MAX_FALSE_BLOCKS``;
+4. fit on the whole split and write weights (rounded) and metadata, among them
+   the cross-validated figures, as ``modelo/classificador.json``.
+
+Messages whose label depends on context (a send time, a recipient relation) are
+judged by the context rules, not the text: they are scored but not trained on.
+The output is deterministic: same corpus, same file.
+
+Run: ``python -m cobranca_kit.compliance.training [corpus] [saida]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from cobranca_kit.compliance.classifier import MODEL_PATH, fold, text_features
+from cobranca_kit.compliance.evaluate import Sample, read_corpus, sample_context
+from cobranca_kit.compliance.rules import LEGAL_CATEGORIES
+
+DEV_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "data" / "corpus" / "desenvolvimento.jsonl"
+MIN_DF = 2
+C_ABUSE = 8.0
+C_CATEGORY = 8.0
+FOLDS = 5
+SEED = 0
+#: Highest false-block rate on compliant messages (rules and model together) the threshold may cost.
+MAX_FALSE_BLOCKS = 0.02
+#: Seeds of the offline drafter whose lawful texts join the training as compliant examples.
+DRAFTER_SEEDS = (None, 1, 2)
+#: Weight of each drafter text (the corpus messages weigh 1).
+DRAFTER_WEIGHT = 0.3
+#: Weights below this (in absolute value, for every output) are dropped from the file.
+PRUNE = 1e-3
+DIGITS = 4
+
+
+def _matrix(feature_lists: list[list[str]], vocab: dict[str, int]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    rows, cols, vals = [], [], []
+    for i, feats in enumerate(feature_lists):
+        if not feats:
+            continue
+        scale = 1.0 / math.sqrt(len(feats))
+        for feat, count in Counter(feats).items():
+            j = vocab.get(feat)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                vals.append(count * scale)
+    return csr_matrix((vals, (rows, cols)), shape=(len(feature_lists), len(vocab)))
+
+
+def _vocabulary(feature_lists: list[list[str]]) -> dict[str, int]:
+    df: Counter[str] = Counter()
+    for feats in feature_lists:
+        df.update(set(feats))
+    kept = sorted(f for f, n in df.items() if n >= MIN_DF)
+    return {f: i for i, f in enumerate(kept)}
+
+
+def drafter_features() -> list[list[str]]:
+    """Features of every script the offline drafter writes for the catalog (lawful by construction).
+
+    A script's parts are one message to the checker's classifier, so they are joined here too.
+    """
+    import itertools
+
+    from cobranca_kit.catalog import get_catalog
+    from cobranca_kit.drafting import DraftRequest, OfflineDrafter
+
+    catalog, drafter, texts = get_catalog(), OfflineDrafter(), set()
+    kinds = (catalog.ids(k) for k in ("objecoes", "tons", "canais", "estagios"))
+    for (objecao, tom, canal, estagio), seed in itertools.product(itertools.product(*kinds), DRAFTER_SEEDS):
+        request = DraftRequest(
+            objecao=objecao,
+            tom=tom,
+            canal=canal,
+            estagio=estagio,
+            pagamentos=["pix", "boleto", "link"],
+            seed=seed,
+        )
+        texts.add("\n".join(text for _, text in drafter.draft(request).script.parts()))
+    return [text_features(fold(text)) for text in sorted(texts)]
+
+
+def _fit(
+    feature_lists: list[list[str]], samples: list[Sample], extra: list[list[str]] | None = None
+) -> tuple[dict[str, int], Any, Any]:
+    """Abuse and category regressions; ``extra``: compliant texts that only the abuse model sees."""
+    from sklearn.linear_model import LogisticRegression
+
+    extra = extra or []
+    vocab = _vocabulary(feature_lists)
+    x = _matrix(feature_lists, vocab)
+    y = [s.rotulo == "abusiva" for s in samples]
+    weights = [1.0] * len(samples)
+    if extra:
+        from scipy.sparse import vstack
+
+        x_all = vstack([x, _matrix(extra, vocab)]).tocsr()
+        y_all = y + [False] * len(extra)
+        weights += [DRAFTER_WEIGHT] * len(extra)
+    else:
+        x_all, y_all = x, y
+    positives = sum(y)
+    negatives = sum(w for w, label in zip(weights, y_all, strict=True) if not label)
+    balance = [negatives / positives if label else 1.0 for label in y_all]  # "balanced", weights included
+    abuse = LogisticRegression(C=C_ABUSE, max_iter=5000).fit(
+        x_all, y_all, sample_weight=[w * b for w, b in zip(weights, balance, strict=True)]
+    )
+    abusive = [i for i, s in enumerate(samples) if s.rotulo == "abusiva"]
+    category = LogisticRegression(C=C_CATEGORY, max_iter=5000).fit(
+        x[abusive], [samples[i].categoria for i in abusive]
+    )
+    return vocab, abuse, category
+
+
+def _trainable(sample: Sample) -> bool:
+    return sample.enviado_em is None and sample.relacao is None
+
+
+def rule_blocks(samples: list[Sample]) -> list[bool]:
+    """Whether the rules alone (with each sample's context) block each sample."""
+    from cobranca_kit.compliance.engine import check
+
+    out = []
+    for s in samples:
+        report = check(s.texto, channel=s.canal, context=sample_context(s), model=False)
+        out.append(any(f.severity == "block" for f in report.findings))
+    return out
+
+
+def cross_validate(
+    samples: list[Sample], feature_lists: list[list[str]], extra: list[list[str]] | None = None
+) -> tuple[list[float], list[str]]:
+    """Out-of-fold abuse probability and category for every sample (``extra`` trains every fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = [s.categoria or "conforme" for s in samples]
+    probability = [0.0] * len(samples)
+    category = [""] * len(samples)
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    for train, test in folds.split(feature_lists, labels):
+        train = [i for i in train if _trainable(samples[i])]
+        vocab, abuse, cat = _fit([feature_lists[i] for i in train], [samples[i] for i in train], extra)
+        x = _matrix([feature_lists[i] for i in test], vocab)
+        for i, p, c in zip(test, abuse.predict_proba(x)[:, 1], cat.predict(x), strict=True):
+            probability[i] = float(p)
+            category[i] = str(c)
+    return probability, category
+
+
+def choose_threshold(samples: list[Sample], probability: list[float], blocked: list[bool]) -> float:
+    """Lowest probability threshold keeping the joint false-block rate within ``MAX_FALSE_BLOCKS``."""
+    compliant = [i for i, s in enumerate(samples) if s.rotulo == "conforme"]
+    for t in [x / 100 for x in range(30, 100)]:
+        false_blocks = sum(blocked[i] or probability[i] >= t for i in compliant)
+        if false_blocks / len(compliant) <= MAX_FALSE_BLOCKS:
+            return t
+    return 0.99
+
+
+def figures(
+    samples: list[Sample], probability: list[float], category: list[str], blocked: list[bool], t: float
+) -> dict[str, Any]:
+    abusive = [i for i, s in enumerate(samples) if s.rotulo == "abusiva"]
+    compliant = [i for i, s in enumerate(samples) if s.rotulo == "conforme"]
+    caught = [i for i in abusive if blocked[i] or probability[i] >= t]
+    by_model = [i for i in caught if not blocked[i]]
+    return {
+        "revocacao_regras": round(sum(blocked[i] for i in abusive) / len(abusive), 4),
+        "revocacao": round(len(caught) / len(abusive), 4),
+        "bloqueios_falsos": round(
+            sum(blocked[i] or probability[i] >= t for i in compliant) / len(compliant), 4
+        ),
+        "categoria_modelo": round(
+            sum(category[i] == samples[i].categoria for i in by_model) / len(by_model), 4
+        )
+        if by_model
+        else None,
+    }
+
+
+def train(corpus: Path = DEV_CORPUS) -> dict[str, Any]:
+    samples = read_corpus(corpus)
+    feature_lists = [text_features(fold(s.texto)) for s in samples]
+    extra = drafter_features()
+    probability, category = cross_validate(samples, feature_lists, extra)
+    blocked = rule_blocks(samples)
+    threshold = choose_threshold(samples, probability, blocked)
+    trainable = [i for i, s in enumerate(samples) if _trainable(s)]
+    vocab, abuse, cat = _fit([feature_lists[i] for i in trainable], [samples[i] for i in trainable], extra)
+    categories = [str(c) for c in cat.classes_]
+    assert set(categories) == set(LEGAL_CATEGORIES), categories
+    weights: dict[str, list[float]] = {}
+    for feat, j in vocab.items():
+        row = [float(abuse.coef_[0][j]), *(float(w) for w in cat.coef_[:, j])]
+        if max(abs(w) for w in row) >= PRUNE:
+            weights[feat] = [round(w, DIGITS) for w in row]
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()
+    return {
+        "formato": 1,
+        "meta": {
+            "block_threshold": threshold,
+            "warn_threshold": round(min(0.5, threshold), 2),
+            "categories": categories,
+            "corpus": corpus.name,
+            "corpus_sha256": digest,
+            "mensagens": len(samples),
+            "treinadas": len(trainable),
+            "textos_do_rascunhador": len(extra),
+            "atributos": len(weights),
+            "validacao_cruzada": {
+                "dobras": FOLDS,
+                **figures(samples, probability, category, blocked, threshold),
+            },
+            "parametros": {
+                "min_df": MIN_DF,
+                "C": C_ABUSE,
+                "C_categoria": C_CATEGORY,
+                "semente": SEED,
+                "peso_rascunhador": DRAFTER_WEIGHT,
+            },
+        },
+        "bias": round(float(abuse.intercept_[0]), DIGITS),
+        "category_bias": [round(float(b), DIGITS) for b in cat.intercept_],
+        "weights": weights,
+    }
+
+
+def dump(model: dict[str, Any]) -> str:
+    return json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    corpus = Path(args[0]) if args else DEV_CORPUS
+    out = Path(args[1]) if len(args) > 1 else MODEL_PATH
+    model = train(corpus)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump(model), encoding="utf-8")
+    meta = model["meta"]
+    print(
+        f"modelo gravado em {out}: {meta['atributos']} atributos, limiar de bloqueio {meta['block_threshold']}"
+    )
+    print(f"validação cruzada: {json.dumps(meta['validacao_cruzada'], ensure_ascii=False)}")
+
+
+if __name__ == "__main__":
+    main()
