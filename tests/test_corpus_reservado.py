@@ -28,7 +28,7 @@ CATEGORIES = {
     "pressao",
 }
 REGISTERS = {"formal", "informal"}
-CHANNELS = {"whatsapp", "sms", "email", "ligacao"}
+CHANNELS = {"whatsapp", "sms", "email", "telefone"}
 RELATIONS = {"devedor", "terceiro", "desconhecido"}
 REQUIRED = {"texto", "rotulo", "registro", "fonte"}
 OPTIONAL = {"categoria", "canal", "relacao", "enviado_em", "nota"}
