@@ -131,6 +131,20 @@ def test_report_attributes_payments_within_the_window(ran) -> None:
     assert set(report_frame([rep])["variante"]) == {"controle", "V1", "V2"}
 
 
+def test_the_harm_baseline_arm_says_its_role_once(tmp_path: Path) -> None:
+    """With a holdout that gets nothing, the first variant is the baseline for opt-outs
+    and complaints; its reason says so once (the demo printed it twice)."""
+    cfg = make_workspace(tmp_path)
+    add_v2(tmp_path)
+    (tmp_path / "regua.yaml").write_text(regua_with(experiment_block(recebe="nada")), encoding="utf-8")
+    write_csv(tmp_path / "carteira.csv", [row(i, days=0) for i in range(1, 61)])
+    run_batch(BatchSettings(carteira=tmp_path / "carteira.csv", data=RUN_DATE, hora=dt.time(7)), cfg)
+    [rep] = build_report(_db(tmp_path), Experimentos(), LATER)
+    arms = {a.variante: a for a in rep.bracos}
+    assert arms["V1"].veredito == REFERENCE
+    assert arms["V1"].motivo.count("referência para descadastros") == 1, arms["V1"].motivo
+
+
 def test_simulated_outcomes_reach_a_verdict_end_to_end(tmp_path: Path) -> None:
     """The real batch + simulated files + import + report, with a planted effect large
     enough for 300 debtors per arm."""

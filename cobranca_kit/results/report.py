@@ -131,7 +131,7 @@ def build_report(
                 continue
             v = verdicts[row.variante]
             row.veredito, row.motivo, row.p_ajustado = v.verdict, v.reason, v.p_payment
-            if row.variante == harm_reference:
+            if row.variante == harm_reference and "referência para descadastros" not in (row.motivo or ""):
                 row.motivo = "; ".join(
                     filter(None, [row.motivo, "referência para descadastros e reclamações"])
                 )
