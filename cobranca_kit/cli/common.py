@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from cobranca_kit.errors import CobrancaKitError
+from cobranca_kit.errors import BatchError, CobrancaKitError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,3 +27,13 @@ def friendly_errors(func: F) -> F:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """A ``--data AAAA-MM-DD`` option (None when not given); a bad one is a pt-BR error."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BatchError(f"data inválida: '{value}' (use AAAA-MM-DD)") from exc

@@ -10,17 +10,8 @@ from pathlib import Path
 
 import typer
 
-from cobranca_kit.cli.common import friendly_errors
+from cobranca_kit.cli.common import friendly_errors, parse_date
 from cobranca_kit.errors import BatchError
-
-
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise BatchError(f"data inválida: '{value}' (use AAAA-MM-DD)") from exc
 
 
 def _time(value: str | None) -> dt.time | None:
@@ -148,7 +139,7 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config)
         settings = BatchSettings(
             carteira=carteira,
-            data=_date(data),
+            data=parse_date(data),
             hora=_time(hora),
             dry_run=dry_run,
             processos=processos,
@@ -209,7 +200,7 @@ def register(app: typer.Typer) -> None:
             return
         from cobranca_kit.batch.sample import write_sample
 
-        path = write_sample(saida, linhas, run_date=_date(data), seed=semente)
+        path = write_sample(saida, linhas, run_date=parse_date(data), seed=semente)
         typer.echo(f"carteira fictícia com {linhas} linhas: {path}")
 
     @app.command("demo")

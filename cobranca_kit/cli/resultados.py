@@ -5,12 +5,11 @@ Only option parsing here; the work is in :mod:`cobranca_kit.results`.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
 
-from cobranca_kit.cli.common import friendly_errors
+from cobranca_kit.cli.common import friendly_errors, parse_date
 from cobranca_kit.errors import BatchError
 
 resultados = typer.Typer(
@@ -18,15 +17,6 @@ resultados = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise BatchError(f"data inválida: '{value}' (use AAAA-MM-DD)") from exc
 
 
 def _workspace(config: Path | None):
@@ -57,7 +47,7 @@ def importar(
     cfg = _workspace(config)
     txids = txids_from_portfolio(carteira) if carteira is not None else None
     for path in arquivos:
-        report = import_outcomes(path, cfg.path("ledger"), kind=tipo, today=_date(data), txids=txids)
+        report = import_outcomes(path, cfg.path("ledger"), kind=tipo, today=parse_date(data), txids=txids)
         typer.echo(report.text())
 
 
@@ -85,7 +75,7 @@ def relatorio(
     rules = (
         cfg.experimentos if dias is None else cfg.experimentos.model_copy(update={"dias_atribuicao": dias})
     )
-    reports = build_report(cfg.path("ledger"), rules, _date(data), _regua(cfg))
+    reports = build_report(cfg.path("ledger"), rules, parse_date(data), _regua(cfg))
     if formato == "csv":
         text = report_frame(reports).to_csv(sep=";", index=False)
     else:
