@@ -304,3 +304,10 @@ def test_payments_with_only_a_pix_txid_are_matched_through_the_portfolio(ran, mo
     assert "1 novas" in out.output and "1 rejeitadas" in out.output
     with sqlite3.connect(_db(folder)) as conn:
         assert conn.execute("SELECT devedor_id, txid FROM pagamentos").fetchall() == [("D2", "COBD2Y")]
+
+
+def test_import_summary_agrees_in_number() -> None:
+    from cobranca_kit.results.importing import ImportReport
+
+    one = ImportReport(Path("eventos.csv"), "eventos", read=1, new=1)
+    assert one.text() == "eventos.csv (eventos): 1 linha = 1 nova + 0 já importadas + 0 rejeitadas"

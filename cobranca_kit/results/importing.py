@@ -31,6 +31,7 @@ from cobranca_kit.batch.portfolio import (
     parse_date,
 )
 from cobranca_kit.errors import BatchError
+from cobranca_kit.formatting import contagem
 from cobranca_kit.results.store import connect
 
 PAYMENT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -77,8 +78,9 @@ class ImportReport:
 
     def text(self) -> str:
         out = (
-            f"{self.path.name} ({self.kind}): {self.read} linhas = {self.new} novas + "
-            f"{self.repeated} já importadas + {len(self.rejected)} rejeitadas"
+            f"{self.path.name} ({self.kind}): {contagem(self.read, 'linha')} = "
+            f"{contagem(self.new, 'nova')} + {contagem(self.repeated, 'já importada', 'já importadas')} + "
+            f"{contagem(len(self.rejected), 'rejeitada')}"
         )
         if self.rejected_file is not None:
             out += f"\nlinhas rejeitadas (linha, campo, motivo): {self.rejected_file}"
