@@ -301,7 +301,7 @@ def test_payments_with_only_a_pix_txid_are_matched_through_the_portfolio(ran, mo
         ["resultados", "importar", "pix.csv", "--carteira", "carteira_pix.csv", "--data", LATER.isoformat()],
     )
     assert out.exit_code == 0, out.output
-    assert "1 nova " in out.output and "1 rejeitadas" in out.output
+    assert "1 nova " in out.output and "1 rejeitada" in out.output
     with sqlite3.connect(_db(folder)) as conn:
         assert conn.execute("SELECT devedor_id, txid FROM pagamentos").fetchall() == [("D2", "COBD2Y")]
 
