@@ -74,3 +74,17 @@ def test_config_warns_when_empresa_is_missing(tmp_path: Path, monkeypatch: pytes
 def test_config_does_not_warn_with_empresa(workspace: Path) -> None:
     result = CliRunner().invoke(app, ["config"])
     assert result.exit_code == 0 and "aviso:" not in result.output
+
+
+def test_run_parameter_values_are_bounded_and_bad_yaml_is_pt_br(tmp_path: Path) -> None:
+    from cobranca_kit.batch.pipeline import BatchSettings
+    from cobranca_kit.batch.run import parse_parameter
+    from cobranca_kit.errors import BatchError
+
+    settings = BatchSettings(carteira=tmp_path / "carteira.csv")
+    with pytest.raises(DataFileError, match="apelidos"):
+        parse_parameter(settings, "colunas", BOMB + "z: *i\n")
+    with pytest.raises(BatchError, match="-p colunas.documento"):
+        parse_parameter(settings, "colunas.documento", "[sem fechar")
+    parse_parameter(settings, "colunas.documento", "CPF_CNPJ")
+    assert settings.colunas["documento"] == "CPF_CNPJ"

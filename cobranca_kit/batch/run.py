@@ -24,6 +24,7 @@ from cobranca_kit.batch.pipeline import BatchSettings, check_inputs, new_run_id,
 from cobranca_kit.batch.runlock import RunLock, reconcile
 from cobranca_kit.config import Config
 from cobranca_kit.errors import BatchError, CobrancaKitError, describe_os_error
+from cobranca_kit.datafiles import check_aliases
 
 NOTEBOOK_NAME = "02_conjunto_mensagens.ipynb"
 
@@ -263,7 +264,10 @@ def export_html(executed: Path) -> Path | None:
 
 def parse_parameter(settings: BatchSettings, key: str, raw: str) -> None:
     """Apply one ``-p chave valor`` (YAML value; ``colunas.documento CPF`` sets one mapping)."""
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = check_aliases(raw, yaml.safe_load(raw), f"-p {key}") if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise BatchError(f"valor inválido em -p {key}: não é YAML válido ({exc.__class__.__name__})") from exc
     head, _, tail = key.partition(".")
     if head not in PARAMETER_KEYS:
         raise BatchError(f"parâmetro desconhecido: '{key}'. Válidos: {', '.join(PARAMETER_KEYS)}")
