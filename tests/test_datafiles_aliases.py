@@ -84,7 +84,7 @@ def test_run_parameter_values_are_bounded_and_bad_yaml_is_pt_br(tmp_path: Path) 
     settings = BatchSettings(carteira=tmp_path / "carteira.csv")
     with pytest.raises(DataFileError, match="apelidos"):
         parse_parameter(settings, "colunas", BOMB + "z: *i\n")
-    with pytest.raises(BatchError, match="-p colunas.documento"):
+    with pytest.raises(BatchError, match=r"-p colunas\.documento"):
         parse_parameter(settings, "colunas.documento", "[sem fechar")
     parse_parameter(settings, "colunas.documento", "CPF_CNPJ")
     assert settings.colunas["documento"] == "CPF_CNPJ"

@@ -23,8 +23,8 @@ from cobranca_kit.batch.outputs import mark_failed, publish, staging_dir
 from cobranca_kit.batch.pipeline import BatchSettings, check_inputs, new_run_id, resolve_paths
 from cobranca_kit.batch.runlock import RunLock, reconcile
 from cobranca_kit.config import Config
-from cobranca_kit.errors import BatchError, CobrancaKitError, describe_os_error
 from cobranca_kit.datafiles import check_aliases
+from cobranca_kit.errors import BatchError, CobrancaKitError, describe_os_error
 
 NOTEBOOK_NAME = "02_conjunto_mensagens.ipynb"
 
