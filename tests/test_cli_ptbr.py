@@ -106,3 +106,20 @@ def test_verificar_counts_agree_in_number(tmp_path) -> None:  # type: ignore[no-
     result = runner.invoke(app, ["verificar", str(text), "--canal", "sms"])
     assert "(s)" not in result.output, result.output
     assert "bloqueio" in result.output
+
+
+def test_ctrl_c_is_one_pt_br_line_and_exit_130() -> None:
+    import typer
+
+    from cobranca_kit.cli.common import friendly_errors
+
+    demo = typer.Typer()
+
+    @demo.command()
+    @friendly_errors
+    def longo() -> None:
+        raise KeyboardInterrupt
+
+    result = CliRunner().invoke(demo, [])
+    assert result.exit_code == 130
+    assert "interrompido (Ctrl+C)" in result.output and "Traceback" not in result.output

@@ -16,7 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def friendly_errors(func: F) -> F:
-    """Print a ``CobrancaKitError`` as ``erro: ...`` on stderr and exit with its code."""
+    """Print a ``CobrancaKitError`` as ``erro: ...`` on stderr and exit with its code;
+    Ctrl+C is one pt-BR line and exit 130, not a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -25,6 +26,14 @@ def friendly_errors(func: F) -> F:
         except CobrancaKitError as exc:
             print(f"erro: {exc}", file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            # A stopped run is never published half-way; the next run reconciles what is left.
+            print(
+                "interrompido (Ctrl+C). Um lote interrompido não é publicado pela metade: "
+                "a próxima execução arruma o que ficou.",
+                file=sys.stderr,
+            )
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
