@@ -290,8 +290,8 @@ def test_last_run_tab_shows_the_newest_run(config: Config, tmp_path: Path) -> No
     summary = {
         "linhas": {"lidas": 3, "aceitas": 2, "rejeitadas": 1},
         "simulacao": True,
-        "contagens": {"por_status": {"agendada": 2}},
-        "modelos_usados": [{"modelo": "x@v1", "mensagens": 2}],
+        "contagens": {"por_status": {"agendada": 2, "sem_etapa_hoje": 1}, "por_modelo": {"x@v1": 2}},
+        "modelos_usados": [{"ref": "x@v1", "id": "x", "versao": 1, "canal": "sms"}],
     }
     (run / "resumo.json").write_text(json.dumps(summary), encoding="utf-8")
     from cobranca_kit.batch.report import MESSAGE_REPORT_COLUMNS
@@ -303,8 +303,11 @@ def test_last_run_tab_shows_the_newest_run(config: Config, tmp_path: Path) -> No
         (run / name).write_text("linha,motivo\n2,telefone inválido\n", encoding="utf-8")
     view = RunReportView(config=config)
     text = view.refresh()
-    assert "2026-12-05" in text and "Linhas lidas: 3" in text and "agendada" in text and "x@v1" in text
-    assert "1</b> linha(s) rejeitada(s)" in text
+    assert "2026-12-05" in text and "Linhas lidas: 3" in text and "Resumo antes do envio" in text
+    # labels, not the summary's ids
+    assert "Mensagem agendada" in text and "Sem passo da régua hoje" in text and "sem_etapa_hoje" not in text
+    assert "<td>x</td><td>1</td><td>SMS</td>" in text
+    assert "1 linha rejeitada: motivos" in text
 
 
 # -- 13. accessibility: contrast of the coloured buttons, the payment choice in words ----

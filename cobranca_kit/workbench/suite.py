@@ -36,35 +36,39 @@ def latest_run(runs: Path) -> Path | None:
 
 
 def run_report_html(folder: Path) -> str:
-    """The last run in a few lines and tables: balance of rows, outcomes, templates used."""
-    from cobranca_kit.batch.report import load_run, status_counts, summary_lines, templates_used
+    """The last run as the report notebook shows it, in short: the pre-send summary, debtors
+    per outcome and messages per template, with pt-BR labels (``batch/report_view.py``)."""
+    from cobranca_kit.batch.report import load_run
+    from cobranca_kit.batch.report_view import (
+        REPORT_CSS,
+        messages_per_template,
+        presend_summary_html,
+        report_title,
+        status_table,
+        table_html,
+    )
+    from cobranca_kit.formatting import contagem
 
     run = load_run(folder)
-    from cobranca_kit.catalog import get_catalog
-
-    catalog = get_catalog()
-    per_channel = run.messages["canal"].value_counts().sort_index()
-    channels = ", ".join(f"{catalog.label('canais', c)} {n}" for c, n in per_channel.items()) or "nenhuma"
-    lines = "".join(
-        f"<li>{html.escape(line)}</li>"
-        for line in [*summary_lines(run.summary), f"Mensagens agendadas por canal: {channels}"]
-    )
+    try:
+        title = report_title(run.summary)
+    except (KeyError, ValueError):
+        title = "Último lote"
     parts = [
-        f"<div><b>Execução:</b> <code>{html.escape(folder.name)}</code> "
+        REPORT_CSS,
+        f"<h3>{html.escape(title)}</h3>",
+        f"<div><b>Pasta da execução:</b> <code>{html.escape(folder.name)}</code> "
         f"<span style='color:#374151'>({html.escape(str(folder))})</span></div>",
-        f"<ul>{lines}</ul>",
-        "<div><b>Devedores por situação</b></div>",
-        status_counts(run.summary).to_html(classes="cobranca-tabela-lote"),
+        presend_summary_html(run),
+        table_html(status_table(run.summary), "Devedores por situação"),
     ]
-    used = templates_used(run.summary)
-    if not used.empty:
-        parts += [
-            "<div><b>Modelos usados</b></div>",
-            used.to_html(index=False, classes="cobranca-tabela-lote"),
-        ]
+    per_template = messages_per_template(run.summary)
+    if not per_template.empty:
+        parts.append(table_html(per_template, "Mensagens por modelo"))
     if len(run.rejected):
         parts.append(
-            f"<div><b>{len(run.rejected)}</b> linha(s) rejeitada(s): veja <code>rejeitados.csv</code> na pasta.</div>"
+            f"<div>{html.escape(contagem(len(run.rejected), 'linha rejeitada'))}: motivos em "
+            "<code>rejeitados.csv</code>, na pasta da execução.</div>"
         )
     return f'<div class="cobranca-relatorio-lote">{"".join(parts)}</div>'
 
