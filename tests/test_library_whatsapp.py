@@ -405,3 +405,22 @@ def test_pix_followup_message() -> None:
     data = sample_debtor()
     assert whatsapp_pix_followup(sample_template(), data) == data["pagamento"]["pix_copia_e_cola"]
     assert whatsapp_pix_followup(template(GREETING), data) is None
+
+
+def test_creditor_name_ending_in_a_period_is_not_doubled() -> None:
+    """ "Ltda." before the template's own period: the debtor reads one period, in the exported
+    template and in what the preview says is sent; a value Meta puts in is left as it is."""
+    from cobranca_kit.library import whatsapp_delivery
+
+    tpl = template(
+        "Oi, {{ cliente.primeiro_nome }}, quem escreve é a equipe da {{ empresa.nome }}. "
+        "A fatura de {{ divida.descricao }}. venceu e pode ser paga pelo link oficial, tudo certo?",
+        "{{ pagamento.pix_copia_e_cola }}",
+    )
+    body = body_of(whatsapp_template(tpl, None))["text"]
+    assert "Telecom Ltda. A fatura" in body and ".." not in body
+    data = sample_debtor()
+    data["divida"]["descricao"] = "plano Fibra Ltda."
+    sent = whatsapp_delivery(tpl, data).body
+    assert "equipe da Conecta Fibra Telecom Ltda. A fatura" in sent
+    assert "plano Fibra Ltda.. venceu" in sent  # Meta substitutes parameters verbatim

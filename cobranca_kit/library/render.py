@@ -404,7 +404,9 @@ def _empty_fields(compiled: CompiledTemplate, data: Mapping[str, Any]) -> list[s
 _DOUBLE_PERIOD = re.compile(r"(?<=\w)\.\.(?!\.)")
 
 
-def _tidy(text: str) -> str:
+def tidy_punctuation(text: str) -> str:
+    """One period where a value ending in one meets the template's own ("... Ltda.." -> "Ltda.");
+    an ellipsis stays."""
     return _DOUBLE_PERIOD.sub(".", text) if ".." in text else text
 
 
@@ -430,7 +432,7 @@ def render_compiled(
     out = []
     for name, tmpl in compiled.parts:
         try:
-            out.append((name, _tidy(_render_bounded(tmpl, data))))
+            out.append((name, tidy_punctuation(_render_bounded(tmpl, data))))
         except _Refused as exc:
             raise RenderError(f"{location(compiled.ref, name, row)}: {exc.reason}") from exc
         except SecurityError as exc:

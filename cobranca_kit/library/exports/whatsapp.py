@@ -53,12 +53,14 @@ from cobranca_kit.library.render import (
     compile_parts,
     location,
     render_compiled,
+    tidy_punctuation,
 )
 
 ParameterFormat = Literal["NAMED", "POSITIONAL"]
 PixDelivery = Literal["mensagem_de_sessao", "link_de_pagamento", "nao_se_aplica"]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_PARAM_MARK = re.compile(r"\x00(\d+)\x00")
 NAME_MAX = 512
 PARAM_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 HEADER_MAX = 60
@@ -435,7 +437,7 @@ def _body_text(plan: _Plan, fmt: ParameterFormat, ref: str, empresa: Mapping[str
             out.append(_clean_param(render_compiled(compiled, {"empresa": empresa})[0][1]))
         else:
             out.append(piece)
-    return "".join(out).strip()
+    return tidy_punctuation("".join(out)).strip()  # the creditor's "Ltda." before a period
 
 
 def _clean_param(value: str) -> str:
@@ -665,7 +667,7 @@ def whatsapp_delivery(
     body = []
     for piece in plan.body_pieces:
         if isinstance(piece, int):
-            body.append(values[piece])
+            body.append(f"\x00{piece}\x00")  # Meta puts the value in as it is: no tidying around it
         elif isinstance(piece, _Fixed):
             compiled = compile_parts(template.ref, (("empresa", "{{ " + piece.source + " }}"),))
             body.append(_clean_param(render_compiled(compiled, {"empresa": empresa})[0][1]))
@@ -680,7 +682,7 @@ def whatsapp_delivery(
     footer = next(c["text"] for c in export.template["components"] if c["type"] == "FOOTER")
     return WhatsAppDelivery(
         header=plan.header,
-        body="".join(body).strip(),
+        body=_PARAM_MARK.sub(lambda m: values[int(m.group(1))], tidy_punctuation("".join(body))).strip(),
         footer=footer,
         buttons=buttons,
         pix_followup=whatsapp_pix_followup(template, data, row),
