@@ -89,11 +89,11 @@ def test_running_the_matrix_again_saves_no_identical_versions(
 ) -> None:
     library = Library(tmp_path / "biblioteca")
     first = mr.save_passing_outcomes(results, library)
-    assert mr.saved_line(first) == "5 versão(ões) nova(s) salva(s) na biblioteca."
+    assert mr.saved_line(first) == "5 versões novas salvas na biblioteca."
     again = mr.save_passing_outcomes(results, library)
     assert [o.ref for o in again] == [o.ref for o in first] and not any(o.created for o in again)
     assert len(library.list()) == 5
-    assert "0 versão(ões) nova(s)" in mr.saved_line(again) and "5 texto(s) igual(is)" in mr.saved_line(again)
+    assert "0 versões novas" in mr.saved_line(again) and "5 textos iguais" in mr.saved_line(again)
 
 
 def test_drafts_without_script_are_not_saved(results: list[CheckedDraft], tmp_path: Path) -> None:

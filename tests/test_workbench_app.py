@@ -309,7 +309,7 @@ def test_revision_history_is_shown_when_the_loop_revised(config: Config) -> None
     card = generated(wb)
     assert drafter.calls == 2
     assert "preso" not in card.textareas["texto"].value
-    assert "Rodada 1: 1 bloqueio(s)" in card.history.value
+    assert "Rodada 1: 1 bloqueio," in card.history.value
     assert "enviado para revisão" in card.history.value
     assert "preso" in card.history.value  # the finding that forced the revision
     assert "Rodada 2" in card.history.value

@@ -115,7 +115,7 @@ def test_history_lists_each_round_of_the_loop() -> None:
         {"round": 2, "findings": [], "passed": True},
     ]
     markup = history_html(rounds)
-    assert "Rodada 1: 1 bloqueio(s)" in markup and "enviado para revisão" in markup
+    assert "Rodada 1: 1 bloqueio," in markup and "enviado para revisão" in markup
     assert "ameaça de prisão" in markup
     assert "Rodada 2: sem achados · passou na verificação" in markup
 

@@ -203,7 +203,7 @@ def test_ticked_drafts_are_approved_together_and_refusals_are_listed(
     boxes["esqueci-amigavel-whatsapp-atraso_curto@v2"].value = True
     boxes["esqueci-firme-sms-atraso_curto@v1"].value = True  # has a threat: refused
     browser.approve_checked_button.click()
-    assert "1 versão(ões) aprovada(s) por Lia" in browser.status.value
+    assert "1 versão aprovada por Lia" in browser.status.value
     assert "esqueci-firme-sms-atraso_curto@v1: Aprovação recusada" in browser.status.value
     assert [t.ref for t in library.list(status="aprovado")] == ["esqueci-amigavel-whatsapp-atraso_curto@v2"]
     browser.template.value = "esqueci-firme-sms-atraso_curto"  # a choice clears the old message

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from cobranca_kit.config import Config
 from cobranca_kit.csvsafe import csv_safe
 from cobranca_kit.drafting.loop import CheckedDraft
+from cobranca_kit.formatting import contagem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,9 +110,9 @@ def saved_line(outcomes: Iterable[SaveOutcome]) -> str:
     outcomes = list(outcomes)
     new = sum(1 for o in outcomes if o.created)
     same = len(outcomes) - new
-    line = f"{new} versão(ões) nova(s) salva(s) na biblioteca"
+    line = f"{contagem(new, 'versão nova salva', 'versões novas salvas')} na biblioteca"
     if same:
-        line += f"; {same} texto(s) igual(is) a versões já salvas (nada gravado)"
+        line += f"; {contagem(same, 'texto igual', 'textos iguais')} a versões já salvas (nada gravado)"
     return line + "."
 
 

@@ -19,6 +19,7 @@ from cobranca_kit.compliance import CheckContext, check
 from cobranca_kit.config import Config
 from cobranca_kit.drafting import DraftRequest, draft_checked, get_drafter
 from cobranca_kit.errors import DraftError
+from cobranca_kit.formatting import contagem
 from cobranca_kit.library import (
     ExportError,
     Library,
@@ -298,7 +299,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         self.progress.max = request.variantes
         self.progress.value = 0
         self.progress.layout.visibility = "visible"
-        self.status.value = info_html("Gerando rascunho(s)…")
+        self.status.value = info_html(f"Gerando {contagem(request.variantes, 'rascunho')}…")
         try:
             drafter = self.drafter
             rounds = self.config.llm.rodadas_revisao
@@ -329,7 +330,9 @@ class Workbench(WorkspaceAccess, widgets.VBox):
                 self.status.value = error_html(" ".join(failures))
             else:
                 self.status.value = info_html(
-                    " ".join([f"{len(cards)} rascunho(s) pronto(s). Edite, verifique e salve.", *notes])
+                    " ".join(
+                        [f"{contagem(len(cards), 'rascunho pronto')}. Edite, verifique e salve.", *notes]
+                    )
                 )
         finally:
             self.generate_button.disabled = False
@@ -447,7 +450,7 @@ class Workbench(WorkspaceAccess, widgets.VBox):
             self.preview(card)
         n = len(report.findings)
         card.status.value = info_html(
-            "Verificado: nenhum achado." if not n else f"Verificado: {n} achado(s)."
+            "Verificado: nenhum achado." if not n else f"Verificado: {contagem(n, 'achado')}."
         )
         return report
 
@@ -541,7 +544,8 @@ class Workbench(WorkspaceAccess, widgets.VBox):
         blocks = blocks_of(card.report)
         if blocks:
             card.status.value = error_html(
-                f"Não é possível aprovar: {len(blocks)} problema(s) grave(s). Corrija o texto, verifique e salve."
+                f"Não é possível aprovar: {contagem(len(blocks), 'problema grave', 'problemas graves')}. "
+                "Corrija o texto, verifique e salve."
             )
             return None
         who = self.author.value.strip() or (self.config.aprovacao.aprovador_padrao or "")

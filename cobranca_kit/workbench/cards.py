@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from cobranca_kit.compliance import flesch_pt, sms_info
+from cobranca_kit.formatting import contagem
 from cobranca_kit.script import script_from_parts
 
 SEVERITY_ORDER = {"hint": 0, "warn": 1, "block": 2}
@@ -160,12 +161,10 @@ def badge_html(report: Any | None, *, stale: bool = False) -> str:
     if blocks:
         return (
             f'<span class="cobranca-selo cobranca-selo-bloqueio">✖ Bloqueado: '
-            f"{len(blocks)} problema(s) grave(s)</span>"
+            f"{contagem(len(blocks), 'problema grave', 'problemas graves')}</span>"
         )
     if findings:
-        return (
-            f'<span class="cobranca-selo cobranca-selo-aviso">⚠ Conforme, com {len(findings)} aviso(s)</span>'
-        )
+        return f'<span class="cobranca-selo cobranca-selo-aviso">⚠ Conforme, com {contagem(len(findings), "aviso")}</span>'
     return '<span class="cobranca-selo cobranca-selo-ok">✔ Conforme</span>'
 
 
@@ -188,7 +187,7 @@ def metrics_html(text: str, note: str = "", *, sms: bool = True) -> str:
         info = sms_info(text)
         line += (
             f" · SMS: {html.escape(str(_get(info, 'encoding', '?')))}, "
-            f"<b>{_get(info, 'segments', '?')}</b> segmento(s)"
+            f"<b>{_get(info, 'segments', '?')}</b> segmento" + ("" if _get(info, "segments", 0) == 1 else "s")
         )
         non_gsm = _get(info, "non_gsm", ())
         if non_gsm:
@@ -211,7 +210,7 @@ def history_html(rounds: Any) -> str:
         if _get(rnd, "error"):
             summary = f"falhou: {html.escape(str(_get(rnd, 'error')))}"
         elif findings:
-            summary = f"{len(blocks)} bloqueio(s), {len(findings) - len(blocks)} aviso(s)/dica(s)"
+            summary = f"{contagem(len(blocks), 'bloqueio')}, {contagem(len(findings) - len(blocks), 'aviso ou dica', 'avisos ou dicas')}"
         else:
             summary = "sem achados"
         if _get(rnd, "passed"):

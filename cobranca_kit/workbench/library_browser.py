@@ -24,6 +24,7 @@ from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance import CATEGORY_LABELS, flesch_pt
 from cobranca_kit.config import Config
 from cobranca_kit.errors import CobrancaKitError
+from cobranca_kit.formatting import contagem
 from cobranca_kit.library import Library, parse_ref
 from cobranca_kit.library.exports.files import EXPORT_FOLDER, write_export
 from cobranca_kit.library.models import STATUSES, Template
@@ -169,7 +170,7 @@ def table_html(templates: list[Template]) -> str:
                     catalog.label("canais", t.meta.canal),
                     STATUS_LABELS.get(t.status, t.status) + who,
                     f"{template_flesch(t):.0f}",
-                    f"{len(findings)} ({blocks} bloqueio(s))",
+                    f"{len(findings)} ({contagem(blocks, 'bloqueio')})",
                 ]
             )
             + "</tr>"
@@ -554,7 +555,7 @@ class LibraryBrowser(WorkspaceAccess, widgets.VBox):
             except CobrancaKitError as exc:
                 refused.append(f"{ref}: {str(exc).splitlines()[0]}")
         self.refresh()
-        message = f"{len(approved)} versão(ões) aprovada(s) por {who}."
+        message = f"{contagem(len(approved), 'versão aprovada', 'versões aprovadas')} por {who}."
         if refused:
             self.status.value = error_html(message + " Não aprovadas: " + " ".join(refused))
         else:
