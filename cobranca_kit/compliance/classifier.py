@@ -40,14 +40,16 @@ MODEL_PATH = Path(__file__).parent / "modelo" / "classificador.json"
 #: Sentence ends that cut the folded text into pieces (kept in the piece before them);
 #: the dot of a title ("sr.", "dra.") ends no sentence.
 #: A run of marks is tried once, from its start (linear on "!!!!..." with no space after).
-#: The lookbehinds come after the first mark, so ``re`` skips fast to the marks instead of
-#: testing five lookbehinds at every character (same matches: each lookbehind spans one more
-#: character, the mark itself).
+#: Written to start with a character class, so ``re`` skips fast to the candidates instead of
+#: trying five lookbehinds at every character: the lookbehinds come after the first mark (each
+#: spans one more character, the mark itself) and ``(?<=\n)`` tells a newline run. The same
+#: matches as ``(?<![.!?;])(?<!\bsr)(?<!\bsra)(?<!\bdr)(?<!\bdra)(?<!\bsrta)[.!?;]+(?=\s)|\n+``.
 _PIECE_END_RE = re.compile(
-    r"[.!?;](?<![.!?;][.!?;])(?<!\bsr.)(?<!\bsra.)(?<!\bdr.)(?<!\bdra.)(?<!\bsrta.)[.!?;]*(?=\s)|\n+"
+    r"[.!?;\n](?:(?<=\n)\n*|(?<![.!?;][.!?;])(?<!\bsr.)(?<!\bsra.)(?<!\bdr.)(?<!\bdra.)(?<!\bsrta.)[.!?;]*(?=\s))"
 )
 _WORD_RE = re.compile(r"\w+")
 _DIGIT_RE = re.compile(r"\d")
+_ASCII_DIGITS = str.maketrans("123456789", "000000000")
 _CHAR_MIN, _CHAR_MAX = 3, 5
 #: Bound on remembered tokens and pieces (a batch sees few distinct ones; memory stays flat).
 _MEMO_MAX = 200_000
@@ -65,6 +67,11 @@ def token_features(word: str) -> list[str]:
     for n in range(_CHAR_MIN, _CHAR_MAX + 1):
         out.extend(f"c:{padded[i : i + n]}" for i in range(size - n + 1))
     return out
+
+
+def fold_digits(text: str) -> str:
+    """Every digit of ``text`` as ``0`` (``translate`` when ASCII: several times faster than ``sub``)."""
+    return text.translate(_ASCII_DIGITS) if text.isascii() else _DIGIT_RE.sub("0", text)
 
 
 def piece_words(piece: str) -> list[str]:
@@ -155,7 +162,7 @@ class Classifier:
 
     def piece_score(self, piece: str) -> tuple[float, int]:
         """Sum of abuse weights and number of features of one folded piece (memoised)."""
-        key = _DIGIT_RE.sub("0", piece)
+        key = fold_digits(piece)
         known = self._pieces.get(key)
         return known if known is not None else self._score(key)
 
@@ -165,18 +172,22 @@ class Classifier:
         Words fold their digits anyway (``piece_words``), so a piece and its key have
         the same words and the same score: pieces differing only by amounts, dates or
         links share one entry. Trailing sentence marks and blanks hold no word either.
+        The words of a key need no digit folding of their own (it would change nothing).
         """
-        words = piece_words(key)
+        words = _WORD_RE.findall(key)
         total, count = 0.0, 0
-        token = self._token
+        tokens = self._tokens
         for word in words:
-            s, n = token(word)
-            total += s
-            count += n
-        get = self._abuse.get
-        for a, b in pairwise(words):
-            total += get(f"b:{a} {b}", 0.0)
-            count += 1
+            known = tokens.get(word)
+            if known is None:
+                known = self._token(word)
+            total += known[0]
+            count += known[1]
+        if len(words) > 1:
+            get = self._abuse.get
+            for a, b in pairwise(words):
+                total += get(f"b:{a} {b}", 0.0)
+            count += len(words) - 1
         known = (total, count)
         if len(self._pieces) >= _MEMO_MAX:
             self._pieces.clear()
@@ -198,7 +209,7 @@ class Classifier:
         score = self._score
         total, count = 0.0, 0
         for folded in texts:
-            for key in _PIECE_END_RE.split(_DIGIT_RE.sub("0", folded)):
+            for key in _PIECE_END_RE.split(fold_digits(folded)):
                 known = pieces.get(key)
                 if known is None:
                     known = score(key)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cobranca_kit.compliance.checks import CHECKS
+from cobranca_kit.compliance.classifier import category_texts, get_classifier
 from cobranca_kit.compliance.metrics import compute_metrics
 from cobranca_kit.compliance.normalize import Normalized, has_placeholders, normalize, placeholder_names
 from cobranca_kit.compliance.report import SEVERITY_ORDER, CheckContext, Finding, Report
@@ -472,8 +473,6 @@ def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
     already explains it, so the classifier adds nothing there. ``modelo.<categoria>`` is
     a block from the threshold chosen on the development split, a warning below.
     """
-    from cobranca_kit.compliance.classifier import category_texts, get_classifier
-
     classifier = get_classifier()
     suspicion = classifier.suspect([p.norm.text for p in target.parts])
     if suspicion is None:
