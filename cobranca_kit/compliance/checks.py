@@ -307,10 +307,12 @@ def _debt_terms(terms: tuple[str, ...]) -> re.Pattern[str]:
 @register("send_time")
 def _send_time(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     """The stated send time falls outside the debtor's send window (``[envio]``, holidays)."""
+    when = target.context.sent_at
+    if when is None:  # before the import: every check without a send time passes here
+        return
     from cobranca_kit.compliance.schedule import allowed_send_time, next_allowed_slot
 
-    when = target.context.sent_at
-    if when is None or allowed_send_time(when, target.context.uf):
+    if allowed_send_time(when, target.context.uf):
         return
     slot = next_allowed_slot(when, target.context.uf)
     detail = f"(envio em {when:%d/%m/%Y %H:%M}; próxima janela: {slot:%d/%m/%Y %H:%M})"
