@@ -151,3 +151,14 @@ def test_send_time_outside_the_window_is_blocked() -> None:
         "CDC42-INTRUSAO-HORARIO-ENVIO"
         not in check(text, context=CheckContext(sent_at="2026-12-09T11:20")).rule_ids()
     )
+
+
+def test_training_counts_only_the_rules_legal_blocks() -> None:
+    """Identification requirements (e-mail without CNPJ) are completeness, not abuse: not a false block."""
+    from cobranca_kit.compliance import training
+
+    lawful_email = Sample(texto="Sua parcela venceu ontem; segue o boleto.", rotulo="conforme", canal="email")
+    report = check(lawful_email.texto, channel="email", model=False)
+    assert any(f.severity == "block" and f.category == "identificacao" for f in report.findings)
+    threat = Sample(texto="Vamos mandar prender você.", rotulo="abusiva", categoria="ameaca", canal="email")
+    assert training.rule_blocks([lawful_email, threat]) == [False, True]

@@ -126,3 +126,42 @@ def test_verificar_takes_the_recipient_relation_and_send_time(app: typer.Typer, 
     assert bad.exit_code == 2 and "--enviado-em inválido" in bad.output
     bad = runner.invoke(app, ["verificar", str(msg), "--relacao", "primo"])
     assert bad.exit_code == 2 and "relação desconhecida 'primo'" in bad.output
+
+
+def test_avaliar_gives_the_cross_validated_figures_for_the_classifiers_own_training_split(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev = tmp_path / "desenvolvimento.jsonl"
+    dev.write_text(
+        '{"texto": "Vamos mandar prender você.", "rotulo": "abusiva", "categoria": "ameaca", "registro": "formal"}\n'
+        '{"texto": "Sua parcela vence amanhã.", "rotulo": "conforme", "registro": "formal"}\n',
+        encoding="utf-8",
+    )
+    cross = {
+        "dobras": 5,
+        "revocacao": 0.812,
+        "revocacao_regras": 0.7,
+        "bloqueios_falsos": 0.02,
+        "categoria": 0.9,
+        "por_registro": {"formal": {"revocacao": 0.85, "bloqueios_falsos": 0.01, "categoria": 0.91}},
+    }
+    monkeypatch.setattr(verificar, "trained_on", lambda path: cross if Path(path) == dev else None)
+    result = runner.invoke(app, ["avaliar", str(dev)])
+    assert result.exit_code == 0, result.output
+    assert "validação cruzada (5 dobras" in result.output and "revocação 81.2%" in result.output
+    assert "formal: revocação 85.0%   bloqueios falsos 1.0%" in result.output
+    assert "revocação (bloqueadas, no próprio treino): 100.0%" in result.output
+    # the rules alone are not trained: no cross-validation, no in-sample warning
+    rules = runner.invoke(app, ["avaliar", str(dev), "--so-regras"])
+    assert "validação cruzada" not in rules.output and "no próprio treino" not in rules.output
+
+
+def test_trained_on_knows_the_split_the_shipped_classifier_was_trained_on(tmp_path: Path) -> None:
+    from cobranca_kit.compliance.classifier import read_model
+    from cobranca_kit.compliance.evaluate import trained_on
+
+    cross = trained_on(CORPUS)
+    assert cross == read_model().meta.validacao_cruzada and "revocacao" in cross
+    other = tmp_path / "desenvolvimento.jsonl"
+    other.write_bytes(CORPUS.read_bytes() + b"\n")
+    assert trained_on(other) is None

@@ -68,12 +68,12 @@ def test_probe_messages_from_review_are_blocked() -> None:
 
 
 def test_rules_alone_keep_their_recall_and_false_positive_rate_on_the_first_rounds(samples) -> None:
-    """The rules, without the classifier, on the messages written before the 2026-12 round.
+    """The rules, without the classifier, on the messages written before the 2026-12 rounds.
 
     (The classifier is trained on the whole development split, so its figures there
     come from cross-validation, in the model's metadata: see test_compliance_classifier.)
     """
-    first = [s for s in samples if s.nota != "dev2"]
+    first = [s for s in samples if s.nota not in ("dev2", "dev3")]
     result = evaluate(first, model=False)
     missed = [s.texto for s in result.misses if s.texto]
     alarms = [(s.texto, cats) for s, cats in result.false_alarms]
@@ -93,6 +93,10 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
             assert sum(s.rotulo == label and s.registro == register for s in new) >= 60, (label, register)
     assert {s.categoria for s in new if s.rotulo == "abusiva"} == set(LEGAL_CATEGORIES)
     assert any(s.relacao == "terceiro" for s in new) and any(s.enviado_em for s in new)
+    # the round of lawful messages that sound alarming, and of coercion and pressure
+    hard = [s for s in samples if s.nota == "dev3"]
+    assert sum(s.rotulo == "conforme" for s in hard) >= 150
+    assert sum(s.categoria in ("coacao", "pressao") for s in hard) >= 70
 
 
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:

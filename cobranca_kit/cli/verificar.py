@@ -6,13 +6,14 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cobranca_kit.cli.common import friendly_errors
 from cobranca_kit.compliance import CATEGORY_LABELS, CheckContext, Report, check, load_rules
 from cobranca_kit.compliance.engine import UnusableTextError
-from cobranca_kit.compliance.evaluate import Evaluation, Tally, evaluate, read_corpus
+from cobranca_kit.compliance.evaluate import Evaluation, Tally, evaluate, read_corpus, trained_on
 from cobranca_kit.compliance.report import SEVERITY_LABELS
 from cobranca_kit.compliance.rules import ExampleCase, Rule
 from cobranca_kit.formatting import contagem
@@ -227,7 +228,8 @@ def register(app: typer.Typer) -> None:
             splits.append(("reservado", held_out))
         for name, path in splits:
             result = evaluate(read_corpus(path), model=not so_regras)
-            typer.echo(format_evaluation(name, result))
+            cross = None if so_regras else trained_on(path)
+            typer.echo(format_evaluation(name, result, cross))
             if detalhes:
                 for sample in result.misses:
                     typer.echo(f"NÃO BLOQUEADA [{sample.categoria}]: {sample.texto}")
@@ -242,13 +244,42 @@ def _row(name: str, t: Tally) -> str:
     return f"{name:<18} {t.abusive:>8} {recall} {category} {t.compliant:>9} {false_blocks}"
 
 
-def format_evaluation(name: str, result: Evaluation) -> str:
-    """pt-BR table: total, per category and per register (recall, category, false blocks)."""
+def _share(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) else "-"
+
+
+def format_cross_validation(cross: dict[str, Any]) -> list[str]:
+    """pt-BR lines for the classifier's out-of-fold figures stored in the model."""
+    folds = cross.get("dobras", "?")
+    lines = [
+        f"validação cruzada ({folds} dobras, regras + classificador fora do treino):",
+        f"  total: revocação {_share(cross.get('revocacao'))}   bloqueios falsos "
+        f"{_share(cross.get('bloqueios_falsos'))}   categoria {_share(cross.get('categoria'))}   "
+        f"(só regras: revocação {_share(cross.get('revocacao_regras'))})",
+    ]
+    for register, figures in sorted((cross.get("por_registro") or {}).items()):
+        lines.append(
+            f"  {register}: revocação {_share(figures.get('revocacao'))}   bloqueios falsos "
+            f"{_share(figures.get('bloqueios_falsos'))}   categoria {_share(figures.get('categoria'))}"
+        )
+    return lines
+
+
+def format_evaluation(name: str, result: Evaluation, cross: dict[str, Any] | None = None) -> str:
+    """pt-BR table: total, per category and per register (recall, category, false blocks).
+
+    ``cross``: the classifier was trained on this split; its figures here are in-sample,
+    said so, and the cross-validated ones stored in the model come first.
+    """
     head = f"{'':<18} {'abusivas':>8} {'revocação':>9} {'categoria':>9} {'conformes':>9} {'bloq.falsos':>9}"
     t = result.total
-    lines = [
-        f"== {name}: {t.abusive} abusivas, {t.compliant} conformes",
-        f"revocação (bloqueadas): {t.recall:.1%}   com avisos: {t.recall_flagged:.1%}",
+    lines = [f"== {name}: {t.abusive} abusivas, {t.compliant} conformes"]
+    if cross is not None:
+        lines += format_cross_validation(cross)
+        lines += ["", "medido no próprio treino do classificador (otimista, não use como estimativa):"]
+    where = "" if cross is None else ", no próprio treino"
+    lines += [
+        f"revocação (bloqueadas{where}): {t.recall:.1%}   com avisos: {t.recall_flagged:.1%}",
         f"bloqueios falsos: {t.false_block_rate:.1%}   avisos falsos: {t.false_flag_rate:.1%}",
         f"categoria certa (entre as bloqueadas): {t.category_accuracy:.1%}",
         "",

@@ -206,6 +206,7 @@ def _call_structure(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
 def _debt_before_confirmation(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
     """In a call, nothing about the debt before the person is confirmed as the debtor (LGPD)."""
     debt = [re.compile(p, re.IGNORECASE) for p in params.get("patterns", [])]
+    confirmed = [re.compile(p, re.IGNORECASE) for p in params.get("confirmation", [])]
     prefixes = tuple(params.get("placeholders", []))
     for part in target.parts:
         if _step_kind(part.name) == "confirmacao_titular":
@@ -213,8 +214,12 @@ def _debt_before_confirmation(target: Target, params: dict[str, Any]) -> Iterato
         if any(name.startswith(prefixes) for name in part.placeholders) and prefixes:
             yield Hit(part.name, 0, 0, "A dívida aparece antes da confirmação do titular.")
             continue
+        # a confirmation asked (or recorded) in the same part before the debt counts as the step
+        first = min((m.start() for regex in confirmed if (m := regex.search(part.norm.text))), default=None)
         for regex in debt:
             m = regex.search(part.norm.text)
+            if m and first is not None and first < m.start():
+                return
             if m:
                 start, end = part.norm.span(*m.span())
                 yield Hit(part.name, start, end, "A dívida aparece antes da confirmação do titular.")

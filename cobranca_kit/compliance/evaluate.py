@@ -19,11 +19,12 @@ which rules are written and the classifier is trained, and the held-out one
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -207,3 +208,20 @@ def evaluate(samples: list[Sample], model: bool = True) -> Evaluation:
             if found.blocked:
                 result.false_alarms.append((sample, found.blocked))
     return result
+
+
+def trained_on(path: str | Path) -> dict[str, Any] | None:
+    """The classifier's cross-validated figures when it was trained on this very file, else None.
+
+    On its own training data the classifier's figures are in-sample (optimistic); the
+    out-of-fold ones measured at training time (``meta.validacao_cruzada``) are the honest
+    reading of that split.
+    """
+    from cobranca_kit.compliance.classifier import get_classifier
+
+    meta = get_classifier().meta
+    digest = getattr(meta, "corpus_sha256", None)
+    if not digest or hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+        return None
+    cross = getattr(meta, "validacao_cruzada", None)
+    return dict(cross) if isinstance(cross, dict) else {}

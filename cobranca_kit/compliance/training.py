@@ -24,6 +24,7 @@ import json
 import math
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -135,13 +136,24 @@ def _trainable(sample: Sample) -> bool:
 
 
 def rule_blocks(samples: list[Sample]) -> list[bool]:
-    """Whether the rules alone (with each sample's context) block each sample."""
+    """Whether the rules alone block each sample in a legal category (see :func:`rule_categories`)."""
+    return [bool(found) for found in rule_categories(samples)]
+
+
+def rule_categories(samples: list[Sample]) -> list[set[str]]:
+    """Legal categories the rules alone (with each sample's context) block in each sample.
+
+    As in :func:`~cobranca_kit.compliance.evaluate.verdict`: identification, channel and
+    best-practice blocks are about completeness, not abuse.
+    """
     from cobranca_kit.compliance.engine import check
 
-    out = []
+    out: list[set[str]] = []
     for s in samples:
         report = check(s.texto, channel=s.canal, context=sample_context(s), model=False)
-        out.append(any(f.severity == "block" for f in report.findings))
+        out.append(
+            {f.category for f in report.findings if f.severity == "block" and f.category in LEGAL_CATEGORIES}
+        )
     return out
 
 
@@ -176,13 +188,63 @@ def choose_threshold(samples: list[Sample], probability: list[float], blocked: l
 
 
 def figures(
-    samples: list[Sample], probability: list[float], category: list[str], blocked: list[bool], t: float
+    samples: list[Sample],
+    probability: list[float],
+    category: list[str],
+    blocked: list[bool],
+    t: float,
+    rule_cats: list[set[str]] | None = None,
 ) -> dict[str, Any]:
-    abusive = [i for i, s in enumerate(samples) if s.rotulo == "abusiva"]
-    compliant = [i for i, s in enumerate(samples) if s.rotulo == "conforme"]
+    """Cross-validated figures, in all and per register.
+
+    ``categoria`` (with ``rule_cats``) is the share of caught abusive messages whose label is
+    among the rules' blocked categories or, when the model blocks, is the model's category:
+    the same reading as ``cobranca-kit avaliar``.
+    """
+    out = _slice_figures(samples, range(len(samples)), probability, category, blocked, t, rule_cats)
+    registers = sorted({s.registro for s in samples if s.registro})
+    out["por_registro"] = {
+        r: _slice_figures(
+            samples,
+            [i for i, s in enumerate(samples) if s.registro == r],
+            probability,
+            category,
+            blocked,
+            t,
+            rule_cats,
+        )
+        for r in registers
+    }
+    return out
+
+
+def _slice_figures(
+    samples: list[Sample],
+    indices: Iterable[int],
+    probability: list[float],
+    category: list[str],
+    blocked: list[bool],
+    t: float,
+    rule_cats: list[set[str]] | None = None,
+) -> dict[str, Any]:
+    indices = list(indices)
+    abusive = [i for i in indices if samples[i].rotulo == "abusiva"]
+    compliant = [i for i in indices if samples[i].rotulo == "conforme"]
+    if not abusive or not compliant:
+        return {}
     caught = [i for i in abusive if blocked[i] or probability[i] >= t]
     by_model = [i for i in caught if not blocked[i]]
+    extra: dict[str, Any] = {}
+    if rule_cats is not None and caught:
+        right = [
+            i
+            for i in caught
+            if samples[i].categoria in rule_cats[i]
+            or (probability[i] >= t and category[i] == samples[i].categoria)
+        ]
+        extra["categoria"] = round(len(right) / len(caught), 4)
     return {
+        **extra,
         "revocacao_regras": round(sum(blocked[i] for i in abusive) / len(abusive), 4),
         "revocacao": round(len(caught) / len(abusive), 4),
         "bloqueios_falsos": round(
@@ -201,7 +263,8 @@ def train(corpus: Path = DEV_CORPUS) -> dict[str, Any]:
     feature_lists = [text_features(fold(s.texto)) for s in samples]
     extra = drafter_features()
     probability, category = cross_validate(samples, feature_lists, extra)
-    blocked = rule_blocks(samples)
+    rule_cats = rule_categories(samples)
+    blocked = [bool(found) for found in rule_cats]
     threshold = choose_threshold(samples, probability, blocked)
     trainable = [i for i, s in enumerate(samples) if _trainable(s)]
     vocab, abuse, cat = _fit([feature_lists[i] for i in trainable], [samples[i] for i in trainable], extra)
@@ -227,7 +290,7 @@ def train(corpus: Path = DEV_CORPUS) -> dict[str, Any]:
             "atributos": len(weights),
             "validacao_cruzada": {
                 "dobras": FOLDS,
-                **figures(samples, probability, category, blocked, threshold),
+                **figures(samples, probability, category, blocked, threshold, rule_cats),
             },
             "parametros": {
                 "min_df": MIN_DF,
