@@ -342,6 +342,10 @@ def validate_rows(chunk: RawChunk, run_date: dt.date) -> list[Debtor | Rejection
     texts(raw_contacts)
     contacts = _memo(pf._contacts, raw_contacts)
     require([0 if v is not _FAILED else v for v in contacts])
+    raw_relations = column("relacao")
+    texts(raw_relations)
+    relations = _memo(pf.parse_relation, raw_relations)
+    require(relations)
     links = texts(column("link_pagamento"))
     for i, link in enumerate(links):
         if link and not link.startswith("https://"):
@@ -383,6 +387,7 @@ def validate_rows(chunk: RawChunk, run_date: dt.date) -> list[Debtor | Rejection
                 perfil=perfil[i],
                 nao_contatar=optouts[i],
                 ultimos_contatos=contacts[i],
+                relacao=relations[i],
             )
         )
     return out

@@ -9,6 +9,13 @@ The full compliance check runs once per template version (cached in
 :class:`TemplateResolver`); each rendered message only gets the cheap,
 data-dependent channel checks (SMS encoding and segments, WhatsApp length,
 e-mail subject).
+
+What the text alone cannot carry is judged per debtor, on the context alone and
+outside the kept verdicts (``CheckContext.relation``, ``.sent_at``, ``.uf``): a
+contact who is not the debtor gets no collection message (CDC42-TERCEIROS-DESTINATARIO),
+and a planned send time outside the state's window is never sent
+(CDC42-INTRUSAO-HORARIO-ENVIO). Template verdicts are computed without this context,
+so a kept verdict can never hide it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from cobranca_kit.batch.experiments import HOLDOUT_CATEGORY, ActiveExperiment, Arm
 from cobranca_kit.batch.fastvalidate import validate_rows
-from cobranca_kit.batch.portfolio import Debtor, RawChunk, Rejection
+from cobranca_kit.batch.portfolio import DEFAULT_RELATION, Debtor, RawChunk, Rejection
 from cobranca_kit.batch.regua import Regua, ResolvedStep, Step
 from cobranca_kit.batch.verdicts import VERDICTS_FILE, VerdictStore, template_key
 from cobranca_kit.config import Config
@@ -188,6 +195,28 @@ class PlanSettings:
     experiments: tuple[ActiveExperiment, ...] = ()
 
 
+# Rule ids of the context checks the planner applies itself (rules/terceiros.yaml, intrusao.yaml).
+RELATION_RULE = "CDC42-TERCEIROS-DESTINATARIO"
+SEND_TIME_RULE = "CDC42-INTRUSAO-HORARIO-ENVIO"
+
+# A contact who is not the debtor, as ``ignorados.csv`` records it: (category, pt-BR reason).
+# A collection message always speaks of the debt, so neither gets one.
+RELATION_SKIPS = {
+    "terceiro": (
+        "terceiro",
+        "o contato desta linha é um terceiro (coluna relacao = terceiro): mensagem de cobrança nunca vai "
+        f"a terceiros, pois revelaria a dívida (CDC art. 42; {RELATION_RULE})",
+    ),
+    "desconhecido": (
+        "contato_nao_confirmado",
+        "o contato desta linha ainda não foi confirmado como o devedor (coluna relacao = desconhecido): "
+        "confirme o contato antes de cobrar, pois a mensagem revelaria a dívida a quem pode ser um "
+        f"terceiro ({RELATION_RULE})",
+    ),
+}
+OFF_WINDOW_CATEGORY = "fora_da_janela"
+
+
 # Free-text fields whose content could change the checker's verdict (a description
 # such as "mensalidade; sem pagamento não faz a prova"). A message using one is
 # checked in full once per (template version, value); typed fields (amounts,
@@ -333,12 +362,13 @@ class Planner:
         # Imported here, once per planner, not per row (and not at module import:
         # the library and compliance packages are heavy and import this module's siblings).
         from cobranca_kit.catalog import get_catalog
-        from cobranca_kit.compliance import next_allowed_slot, sms_info
+        from cobranca_kit.compliance import allowed_send_time, next_allowed_slot, sms_info
         from cobranca_kit.library import Library
         from cobranca_kit.library.render import render_compiled
 
         self._stage_for_days = get_catalog().stage_for_days
         self._next_allowed_slot = next_allowed_slot
+        self._allowed_send_time = allowed_send_time
         self._sms_info = sms_info
         self._render_compiled = render_compiled
         self.settings = settings
@@ -351,6 +381,8 @@ class Planner:
         self._data_verdicts = self.resolver._data_verdicts  # read directly on the hot path
         self.empresa = self.config.require_empresa().model_dump()
         self._slots: dict[tuple[str, int], dt.datetime] = {}
+        # (uf, planned send time) -> pt-BR reason when that time is outside the window, else "".
+        self._send_time_problems: dict[tuple[str, dt.datetime], str] = {}
         # Per-run lookups that depend on a handful of distinct values, not on the row.
         self._steps: dict[int, Step | None] = {}
         self._resolved: dict[tuple[str, str | None, str | None], ResolvedStep] = {}
@@ -412,6 +444,9 @@ class Planner:
             step = self._steps[days] = self.regua.step_for(days)
         if step is None:
             return self._stage_for_days(days)
+        if debtor.relacao != DEFAULT_RELATION:
+            category, reason = RELATION_SKIPS[debtor.relacao]
+            return self._skip(debtor, step, category, reason)
         key = (step.id, debtor.objecao, debtor.perfil)
         resolved = self._resolved.get(key)
         if resolved is None:
@@ -431,13 +466,19 @@ class Planner:
             channels = self._usable[channel_key] = self._channels(debtor, resolved)
         if isinstance(channels, str):
             return self._skip(debtor, step, "sem_canal", channels)
+        slot = self.send_slot(debtor)
+        late = self._send_time_problems.get((debtor.uf, slot))
+        if late is None:
+            late = self.send_time_problem(slot, debtor.uf)
+        if late:
+            return self._skip(debtor, step, OFF_WINDOW_CATEGORY, late)
         reasons: list[str] = []
         data = self.render_data(debtor, days)
         for channel in channels:
             if arm is None:
-                attempt = self._try_channel(debtor, resolved, channel, data, key)
+                attempt = self._try_channel(debtor, resolved, channel, data, key, slot=slot)
             else:
-                attempt = self._try_arm(debtor, resolved, channel, data, key, experiment, arm)  # type: ignore[arg-type]
+                attempt = self._try_arm(debtor, resolved, channel, data, key, experiment, arm, slot)  # type: ignore[arg-type]
             if isinstance(attempt, PlannedMessage):
                 if reasons:
                     attempt.fallback = "; ".join(reasons)
@@ -477,6 +518,7 @@ class Planner:
         resolved_key: tuple[Any, ...],
         experiment: ActiveExperiment,
         arm: Arm,
+        slot: dt.datetime | None = None,
     ) -> PlannedMessage | str:
         """A debtor in an experiment: the arm's template on its channel, the champion on the
         others (and for a holdout that gets the champion); the message names experiment and arm."""
@@ -486,7 +528,7 @@ class Planner:
             if choice is None:
                 choice = self._variant_choice(arm, resolved)
                 self._variant_choices[(arm.ref, resolved.step.id)] = choice
-        attempt = self._try_channel(debtor, resolved, channel, data, resolved_key, choice)
+        attempt = self._try_channel(debtor, resolved, channel, data, resolved_key, choice, slot)
         if isinstance(attempt, PlannedMessage):
             attempt.experiment = experiment.id
             attempt.variant = arm.name
@@ -510,6 +552,7 @@ class Planner:
         data: dict[str, Any],
         resolved_key: tuple[Any, ...] | None = None,
         chosen: TemplateChoice | str | None = None,
+        slot: dt.datetime | None = None,
     ) -> PlannedMessage | str:
         if chosen is not None:
             choice = chosen
@@ -555,7 +598,7 @@ class Planner:
             template_id=template.id,
             template_version=template.version,
             parts=parts,
-            scheduled_at=self.send_slot(debtor),
+            scheduled_at=slot if slot is not None else self.send_slot(debtor),
             encoding=encoding,
             segments=segments,
             last_contacts=debtor.ultimos_contatos,
@@ -620,6 +663,30 @@ class Planner:
             slot = self._next_allowed_slot(first + dt.timedelta(minutes=offset), debtor.uf, self.config)
             self._slots[key] = slot
         return slot
+
+    def send_time_problem(self, when: dt.datetime, uf: str) -> str:
+        """The check of CDC42-INTRUSAO-HORARIO-ENVIO on the context alone
+        (``CheckContext(sent_at=when, uf=uf)``), judged with this run's ``[envio]``:
+        "" when ``when`` is inside the state's window, else the pt-BR reason.
+        Memoised per (uf, time): a run plans a handful of distinct send times."""
+        from cobranca_kit.compliance import CheckContext
+
+        context = CheckContext(sent_at=when, uf=uf)
+        assert context.sent_at is not None and context.uf is not None
+        problem = ""
+        if not self._allowed_send_time(context.sent_at, context.uf, self.config):
+            try:
+                nxt = self._next_allowed_slot(context.sent_at, context.uf, self.config)
+                after = f"; próxima janela: {nxt:%d/%m/%Y %H:%M}"
+            except CobrancaKitError:
+                after = ""
+            problem = (
+                f"envio planejado para {when:%d/%m/%Y %H:%M} ({uf}) fica fora da janela de envio "
+                f"(noite, domingo ou feriado){after}; a mensagem não sai: revise [envio] no cobranca.toml "
+                f"({SEND_TIME_RULE})"
+            )
+        self._send_time_problems[(uf, when)] = problem
+        return problem
 
     def render_data(self, debtor: Debtor, days: int) -> dict[str, Any]:
         """The nested placeholder data (``fields.yaml``) for one debtor; absent values are None."""

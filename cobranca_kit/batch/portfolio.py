@@ -64,6 +64,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "perfil": ("perfil",),
     "nao_contatar": ("nao_contatar", "optout", "opt_out", "opt_outs", "restricoes", "nao_quer"),
     "ultimos_contatos": ("ultimos_contatos", "ultimo_contato", "contatos_anteriores"),
+    "relacao": ("relacao", "relacao_contato", "relacao_com_a_divida", "vinculo", "tipo_contato"),
 }
 REQUIRED_COLUMNS = ("id", "nome", "documento", "uf", "valor", "vencimento")
 
@@ -83,7 +84,13 @@ FIELD_LABELS = {
     "perfil": "perfil",
     "nao_contatar": "não contatar",
     "ultimos_contatos": "últimos contatos",
+    "relacao": "relação com a dívida",
 }
+
+# Who the row's contact is, as ``CheckContext.relation`` names it: the debtor, a third
+# party (a relative, a reference, an employer) or someone not yet confirmed as the debtor.
+RELATIONS = ("devedor", "terceiro", "desconhecido")
+DEFAULT_RELATION = "devedor"
 
 # Words in an opt-out cell and the channel they name (accent-free, lower case).
 _OPTOUT_WORDS: dict[str, tuple[str, ...]] = {
@@ -166,6 +173,7 @@ class Debtor:
     perfil: str | None = None
     nao_contatar: frozenset[str] = frozenset()
     ultimos_contatos: tuple[dt.datetime, ...] = ()
+    relacao: str = DEFAULT_RELATION
 
     @property
     def documento_mascarado(self) -> str:
@@ -842,6 +850,17 @@ def parse_datetime(value: Any) -> dt.datetime:
         raise ValueError(f"data inválida: '{text}' (use dd/mm/aaaa ou aaaa-mm-dd)") from exc
 
 
+def parse_relation(value: Any) -> str:
+    """``"Terceiro"``, ``"desconhecido"``, empty -> a :data:`RELATIONS` id (empty: the debtor)."""
+    text = _text(value)
+    if not text:
+        return DEFAULT_RELATION
+    relation = normalise_header(text)
+    if relation not in RELATIONS:
+        raise ValueError(f"relação desconhecida: '{text}' (válidas: {', '.join(RELATIONS)})")
+    return relation
+
+
 def parse_optouts(value: Any) -> frozenset[str]:
     """``"não quer WhatsApp"``, ``"sms; email"``, ``"todos"`` -> channel ids.
 
@@ -987,6 +1006,7 @@ def validate_row(raw: Mapping[str, Any], line: int, run_date: dt.date) -> Debtor
             raise _Bad("perfil", f"perfil desconhecido: '{perfil}' (válidos: {', '.join(perfis)})")
         optouts = _field("nao_contatar", parse_optouts, raw.get("nao_contatar"))
         contatos = _field("ultimos_contatos", _contacts, raw.get("ultimos_contatos"))
+        relacao = _field("relacao", parse_relation, raw.get("relacao"))
         link = _text(raw.get("link_pagamento"))
         if link and not link.startswith("https://"):
             raise _Bad("link_pagamento", f"link de pagamento deve começar com https://: '{link}'")
@@ -1015,6 +1035,7 @@ def validate_row(raw: Mapping[str, Any], line: int, run_date: dt.date) -> Debtor
         perfil=perfil,
         nao_contatar=optouts,
         ultimos_contatos=contatos,
+        relacao=relacao,
     )
 
 

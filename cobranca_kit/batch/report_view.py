@@ -49,6 +49,9 @@ CATEGORY_LABELS = {
     "suspensa": "Cobrança suspensa",
     "sem_canal": "Sem canal de contato",
     "sem_mensagem": "Sem modelo aprovado ou mensagem válida",
+    "terceiro": "Contato é terceiro (nunca recebe cobrança)",
+    "contato_nao_confirmado": "Contato não confirmado como o devedor",
+    "fora_da_janela": "Envio planejado fora da janela de horário",
     "ja_planejada": "Já planejada",
 }
 #: Headings of the run files' columns.
