@@ -192,6 +192,7 @@ def test_the_window_is_the_debtor_state(ws, monkeypatch: pytest.MonkeyPatch) -> 
     ignored = _read(result.folder / "ignorados.csv")
     assert [(r["devedor_id"], r["categoria"]) for r in ignored] == [("D2", "fora_da_janela")]
     assert "(RJ)" in ignored[0]["motivo"]
+    assert "próxima janela: 30/11/2026 09:00" in ignored[0]["motivo"]  # Monday, RJ's window opens at 9h
 
 
 # ----------------------------------------------------------------- kept verdicts never hide context

@@ -282,6 +282,7 @@ def _odd_rows(rng: random.Random, base: list[dict[str, Any]]) -> list[dict[str, 
         "id": ["", "  ", "C1", 12.0, 7, None],
         "nome": ["", "Ana", "  Maria da Silva  ", None],
         "descricao": ["", "fatura", 3, None],
+        "relacao": ["", "devedor", "Terceiro", " desconhecido ", "primo", 2, None],
     }
     out = []
     for raw in base:

@@ -670,13 +670,14 @@ class Planner:
         "" when ``when`` is inside the state's window, else the pt-BR reason.
         Memoised per (uf, time): a run plans a handful of distinct send times."""
         from cobranca_kit.compliance import CheckContext
+        from cobranca_kit.compliance.schedule import next_allowed_slot
 
         context = CheckContext(sent_at=when, uf=uf)
         assert context.sent_at is not None and context.uf is not None
         problem = ""
         if not self._allowed_send_time(context.sent_at, context.uf, self.config):
             try:
-                nxt = self._next_allowed_slot(context.sent_at, context.uf, self.config)
+                nxt = next_allowed_slot(context.sent_at, context.uf, self.config)
                 after = f"; próxima janela: {nxt:%d/%m/%Y %H:%M}"
             except CobrancaKitError:
                 after = ""
