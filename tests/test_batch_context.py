@@ -227,3 +227,23 @@ def test_kept_verdicts_never_hide_the_context(ws, monkeypatch: pytest.MonkeyPatc
     assert count_checks == []
     assert _read(third.folder / "mensagens.csv") == []
     assert {r["categoria"] for r in _read(third.folder / "ignorados.csv")} == {"fora_da_janela"}
+
+
+def test_a_kept_verdict_key_changes_with_any_situational_context(tmp_path: Path) -> None:
+    from cobranca_kit.batch.plan import _kept_key
+    from cobranca_kit.library import Library
+
+    make_workspace(tmp_path)
+    template = Library(tmp_path / "biblioteca").list(status="aprovado")[0]
+    base = CheckContext(stage="vencimento", objection="nenhuma", template=True)
+    keys = {
+        _kept_key(template, base.model_copy(update=change), "modelo")
+        for change in (
+            {},
+            {"relation": "terceiro"},
+            {"relation": "desconhecido"},
+            {"sent_at": dt.datetime(2026, 11, 29, 10, 0, tzinfo=BRT)},
+            {"uf": "RJ"},
+        )
+    }
+    assert len(keys) == 5

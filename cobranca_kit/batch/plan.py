@@ -740,8 +740,19 @@ def rendered_script(channel: str, parts: Sequence[tuple[str, str]]) -> Any:
 
 
 def _kept_key(template: Any, context: Any, kind: str, *extra: Any) -> str:
-    """The key of a kept verdict: the template version's content and the check context."""
-    return template_key(template, kind, context.stage, context.objection, context.payment_methods, *extra)
+    """The key of a kept verdict: the template version's content and the check context.
+
+    The planner judges recipient and send time itself, on each debtor's context, so
+    template verdicts are checked without them; were one ever set, it joins the key
+    (a kept verdict must never answer for another recipient or time)."""
+    situational = [
+        (name, value)
+        for name in ("relation", "sent_at", "uf", "creditor_name")
+        if (value := getattr(context, name)) is not None
+    ]
+    return template_key(
+        template, kind, context.stage, context.objection, context.payment_methods, *extra, *situational
+    )
 
 
 def _verdicts_path(config: Config) -> Path | None:
