@@ -247,3 +247,13 @@ def test_a_kept_verdict_key_changes_with_any_situational_context(tmp_path: Path)
         )
     }
     assert len(keys) == 5
+
+
+def test_the_rules_the_planner_cites_are_blocking_rules_of_the_catalog() -> None:
+    from cobranca_kit.batch.plan import RELATION_RULE, SEND_TIME_RULE
+    from cobranca_kit.compliance import load_rules
+
+    rules = load_rules()
+    assert rules.get(RELATION_RULE).check == "recipient_relation"
+    assert rules.get(SEND_TIME_RULE).check == "send_time"
+    assert rules.get(SEND_TIME_RULE).severity == "block"
