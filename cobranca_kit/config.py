@@ -138,6 +138,32 @@ def _default_uf_windows() -> dict[str, Janelas]:
     }
 
 
+#: The widest windows any state law allows (SP Lei 15.426/2014: 8h-20h on weekdays, 8h-14h on
+#: Saturdays, never on Sundays or holidays; see shared/domain/legal.md). Windows beyond them
+#: are allowed but ``Envio.window_warnings`` says so: the batch and its send-time check follow
+#: the configured windows, so a window set too wide here would go unnoticed.
+SAFE_WINDOWS = Janelas()
+_DAY_LABELS = {"dia_util": "dias úteis", "sabado": "sábados", "domingo": "domingos", "feriado": "feriados"}
+
+
+def _window_warnings(where: str, windows: Janelas) -> list[str]:
+    out = []
+    for day, label in _DAY_LABELS.items():
+        own, safe = getattr(windows, day), getattr(SAFE_WINDOWS, day)
+        if own is None:
+            continue
+        if safe is None:
+            out.append(
+                f"{where}: envia aos {label} ({own.inicio:%H:%M}-{own.fim:%H:%M}); nenhuma lei estadual permite"
+            )
+        elif own.inicio < safe.inicio or own.fim > safe.fim:
+            out.append(
+                f"{where}: janela dos {label} {own.inicio:%H:%M}-{own.fim:%H:%M} vai além de "
+                f"{safe.inicio:%H:%M}-{safe.fim:%H:%M}, o limite da lei paulista (Lei 15.426/2014)"
+            )
+    return out
+
+
 class Envio(_Section):
     janelas: Janelas = Janelas()
     janelas_por_uf: dict[str, Janelas] = Field(default_factory=_default_uf_windows)
@@ -145,6 +171,13 @@ class Envio(_Section):
     max_contatos_dia: int = Field(default=1, ge=1)
     max_contatos_7_dias: int = Field(default=3, ge=1)
     uf_padrao: str = "SP"
+
+    def window_warnings(self) -> list[str]:
+        """pt-BR lines for send windows beyond the safe baseline (``SAFE_WINDOWS``)."""
+        out = _window_warnings("[envio.janelas]", self.janelas)
+        for uf, windows in sorted(self.janelas_por_uf.items()):
+            out += _window_warnings(f"[envio.janelas_por_uf.{uf}]", windows)
+        return out
 
     @field_validator("janelas_por_uf")
     @classmethod

@@ -88,3 +88,23 @@ def test_run_parameter_values_are_bounded_and_bad_yaml_is_pt_br(tmp_path: Path) 
         parse_parameter(settings, "colunas.documento", "[sem fechar")
     parse_parameter(settings, "colunas.documento", "CPF_CNPJ")
     assert settings.colunas["documento"] == "CPF_CNPJ"
+
+
+def test_config_warns_about_send_windows_no_state_law_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cobranca.toml").write_text(
+        "[empresa]\nnome = 'Loja X'\ncnpj = '11.222.333/0001-81'\nendereco = 'Rua A, 1'\n"
+        "atendimento = '(11) 3000-0000'\n"
+        "[envio.janelas.dia_util]\ninicio = '07:00'\nfim = '21:30'\n"
+        "[envio.janelas.domingo]\ninicio = '10:00'\nfim = '12:00'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    assert "[envio.janelas]: janela dos dias úteis 07:00-21:30 vai além de 08:00-20:00" in result.output
+    assert "[envio.janelas]: envia aos domingos (10:00-12:00)" in result.output
+    assert (
+        "aviso: [envio.janelas_por_uf" not in result.output
+    )  # the shipped state windows are within the baseline

@@ -45,3 +45,5 @@ def register(app: typer.Typer) -> None:
                 "(CDC art. 42-A).",
                 err=True,
             )
+        for line in cfg.envio.window_warnings():
+            typer.echo(f"aviso: {line}. O lote envia nesse horário.", err=True)

@@ -137,6 +137,8 @@ def register(app: typer.Typer) -> None:
         from cobranca_kit.config import load_config
 
         cfg = load_config(config)
+        for line in cfg.envio.window_warnings():
+            typer.echo(f"aviso: {line}.", err=True)
         settings = BatchSettings(
             carteira=carteira,
             data=parse_date(data),
