@@ -53,3 +53,13 @@ def test_seed_combos_follow_the_regua_and_its_overrides() -> None:
     )  # override: whatsapp, email
     assert not any(c.objecao in ("ja_paguei", "nao_reconhece_divida") for c in combos)  # suspended
     assert len(combos) == len(set(combos))
+
+
+def test_seeded_example_templates_have_readable_titles(tmp_path: Path) -> None:
+    from cobranca_kit.batch.seed import seed_library
+    from cobranca_kit.library import Library
+
+    regua = load_regua(Path(__file__).parents[1] / "exemplo" / "regua.yaml")
+    seed_library(tmp_path / "biblioteca", regua)
+    titles = [t.meta.titulo for t in Library(tmp_path / "biblioteca").list()]
+    assert titles and all(t.startswith("Exemplo: ") and "_" not in t for t in titles), titles

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cobranca_kit.batch.regua import Regua
+from cobranca_kit.catalog import get_catalog
 
 DEFAULT_APPROVER = "exemplo (aprovação automática da demonstração)"
 
@@ -58,6 +59,7 @@ def seed_library(library_path: str | Path, regua: Regua, approver: str = DEFAULT
 
     library = Library(library_path)
     drafter = OfflineDrafter()
+    catalog = get_catalog()
     report = SeedReport()
     for combo in regua_combos(regua):
         if library.find(combo.objecao, combo.tom, combo.canal, combo.estagio) is not None:
@@ -73,7 +75,11 @@ def seed_library(library_path: str | Path, regua: Regua, approver: str = DEFAULT
             tom=combo.tom,
             canal=combo.canal,
             estagio=combo.estagio,
-            titulo=f"Exemplo: {combo.estagio} / {combo.canal} / {combo.tom}",
+            titulo="Exemplo: "
+            + " · ".join(
+                catalog.label(kind, ident)
+                for kind, ident in (("estagios", combo.estagio), ("canais", combo.canal), ("tons", combo.tom))
+            ),
             autor="cobranca-kit (redator offline)",
             notas="Criado automaticamente para a pasta de exemplo; revise antes de usar de verdade.",
             origem={
