@@ -186,6 +186,20 @@ def test_call_script_checks_structure_and_confirmation_before_debt() -> None:
     assert "identificação" in etapas.message and "encerramento" in etapas.message
 
 
+def test_a_call_with_the_debtor_confirmed_may_speak_of_the_debt() -> None:
+    """A phone utterance judged with the recipient stated as the debtor (confirmed on the
+    line) has met the confirmation step; unknown or third-party recipients have not."""
+    from cobranca_kit.compliance import CheckContext
+
+    said = "Sr. Carlos, a parcela de outubro do financiamento está em aberto; podemos ver uma data?"
+    rule = "LGPD-LIGACAO-CONFIRMAR-TITULAR"
+    assert rule in {f.rule_id for f in check(said, channel="telefone").blocks}
+    confirmed = check(said, channel="telefone", context=CheckContext(relation="devedor"))
+    assert rule not in {f.rule_id for f in confirmed.findings}
+    unknown = check(said, channel="telefone", context=CheckContext(relation="desconhecido"))
+    assert rule in {f.rule_id for f in unknown.blocks}
+
+
 def test_email_subject_length_warns() -> None:
     email = EmailScript(assunto="x" * 70, corpo="Olá.", assinatura="Equipe")
     finding = next(f for f in check(email).findings if f.rule_id == "CANAL-EMAIL-ASSUNTO")

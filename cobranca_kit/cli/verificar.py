@@ -133,7 +133,9 @@ def register(app: typer.Typer) -> None:
         formato: str = typer.Option("texto", "--formato", help="texto (estilo lint) ou json."),
         estagio: str = typer.Option(None, "--estagio", help="Estágio da régua (ex.: atraso_medio)."),
         relacao: str = typer.Option(
-            None, "--relacao", help="Quem recebe: devedor, terceiro ou desconhecido (número não confirmado)."
+            None,
+            "--relacao",
+            help="Quem recebe: devedor (titular confirmado), terceiro ou desconhecido (número não confirmado).",
         ),
         enviado_em: str = typer.Option(
             None, "--enviado-em", help="Data e hora do envio (ISO, ex.: 2026-12-06T22:10), no horário da UF."

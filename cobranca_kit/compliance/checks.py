@@ -204,7 +204,13 @@ def _call_structure(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
 
 @register("debt_before_confirmation")
 def _debt_before_confirmation(target: Target, params: dict[str, Any]) -> Iterator[Hit]:
-    """In a call, nothing about the debt before the person is confirmed as the debtor (LGPD)."""
+    """In a call, nothing about the debt before the person is confirmed as the debtor (LGPD).
+
+    A context that states the recipient is the debtor (``relation="devedor"``: the person on
+    the line is confirmed, e.g. a single utterance judged mid-call) has met the requirement.
+    """
+    if target.context.relation == "devedor":
+        return
     debt = [re.compile(p, re.IGNORECASE) for p in params.get("patterns", [])]
     confirmed = [re.compile(p, re.IGNORECASE) for p in params.get("confirmation", [])]
     prefixes = tuple(params.get("placeholders", []))
