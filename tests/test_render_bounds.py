@@ -57,6 +57,25 @@ def test_runaway_template_is_refused_quickly_in_pt_br(source: str, reason: str |
         assert reason in str(info.value)
 
 
+def test_a_huge_data_value_is_refused_with_or_without_loops() -> None:
+    """Parts without loops are joined in one go and measured once; with a loop, chunk by chunk.
+    Both refuse an output past ``MAX_PART_CHARS``, and both render the same text below it."""
+    data = sample_debtor()
+    data["divida"]["descricao"] = "x" * (MAX_PART_CHARS + 1)
+    for source in (
+        "Fatura: {{ divida.descricao }}.",
+        "{% for _ in [1] %}Fatura: {{ divida.descricao }}.{% endfor %}",
+    ):
+        with pytest.raises(RenderError, match="caracteres"):
+            render(_template(OPENING + source), data)
+    data["divida"]["descricao"] = "plano Fibra"
+    plain = render(_template(OPENING + "Fatura: {{ divida.descricao }}."), data).parts
+    looped = render(
+        _template(OPENING + "{% for _ in [1] %}Fatura: {{ divida.descricao }}.{% endfor %}"), data
+    ).parts
+    assert plain == looped
+
+
 def test_three_nested_loops_hit_the_step_budget() -> None:
     source = "{% for a in cliente.nome %}{% for b in cliente.nome %}{% for c in cliente.nome %}"
     source += "{% endfor %}{% endfor %}{% endfor %}"
