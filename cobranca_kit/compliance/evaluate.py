@@ -3,8 +3,9 @@ false-block rate on compliant ones, category accuracy, per category and register
 
 Each line: ``{"texto": "...", "rotulo": "abusiva" | "conforme", "categoria": "ameaca",
 "registro": "formal" | "informal", "fonte": "...", "canal": "whatsapp", "relacao":
-"terceiro", "enviado_em": "2026-12-06T22:10", "nota": "..."}`` (all but the first
-two optional; ``categoria`` required for abusive ones). The recipient relation and
+"terceiro", "enviado_em": "2026-12-06T22:10", "nota": "...", "revisao": "..."}`` (all
+but the first two optional; ``categoria`` required for abusive ones; ``nota`` names the
+writing round, ``revisao`` says why a label was changed after review). The recipient relation and
 send time go into the check's context. A message is *blocked* when the checker
 raises a ``block`` in one of the legal categories (ameaça, coação, ... pressão),
 and *flagged* on a block or a warning: identification and best-practice findings
@@ -48,6 +49,8 @@ class Sample(BaseModel):
     enviado_em: dt.datetime | None = None
     tipo: str | None = None
     nota: str | None = None
+    #: Why a label was changed after review (e.g. "categoria revista: coacao -> pressao, ...").
+    revisao: str | None = None
 
     @model_validator(mode="after")
     def _category(self) -> Sample:

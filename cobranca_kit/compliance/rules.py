@@ -59,6 +59,11 @@ CATEGORIES: tuple[str, ...] = (
     "legibilidade",
 )
 #: Categories that come straight from CDC art. 42 / 71 (abusive collection).
+#: Their definitions and boundaries are written in ``rules/LEIA-ME.md``. In short:
+#: ameaca announces a harm (even a veiled one); coacao withholds or conditions something
+#: (documents, service, access, the end of the contacts, silence towards third parties)
+#: or forces payment outside lawful means; pressao is artificial urgency and shouting
+#: (short-deadline ultimatums, countdowns, caps, counted contacts) with nothing withheld.
 LEGAL_CATEGORIES: tuple[str, ...] = CATEGORIES[:8]
 
 CATEGORY_LABELS: dict[str, str] = {
