@@ -75,24 +75,15 @@ def test_load_run_collapses_parts_into_messages(run: report.RunData) -> None:
     assert run.summary == json.loads((run.folder / "resumo.json").read_text(encoding="utf-8"))
 
 
-def test_summary_lines_and_status_counts(run: report.RunData) -> None:
-    lines = report.summary_lines(run.summary)
-    assert lines == [
-        "Linhas lidas: 13 = aceitas 9 + rejeitadas 4",
-        "Simulação (registro de contatos não gravado)",
-    ]
-    written = report.summary_lines({**run.summary, "simulacao": False})
-    assert written[1] == "Registro de contatos gravado"
-    table = report.status_counts(run.summary)
-    assert table.index.name == "situação" and list(table.index) == sorted(table.index)
-    assert table["devedores"].to_dict() == run.summary["contagens"]["por_status"]
-    assert table.loc["rejeitada", "devedores"] == 4 and table.loc["adiada", "devedores"] == 1
+def test_status_table_counts_every_outcome_with_its_label(run: report.RunData) -> None:
+    from cobranca_kit.batch.report_view import STATUS_LABELS, status_table
 
-
-def test_templates_used_has_one_row_per_version(run: report.RunData) -> None:
-    used = report.templates_used(run.summary)
-    assert len(used) == len(run.summary["modelos_usados"]) == len(set(used["ref"])) >= 3
-    assert report.templates_used({**run.summary, "modelos_usados": []}).empty
+    table = status_table(run.summary)
+    counts = run.summary["contagens"]["por_status"]
+    assert dict(zip(table["Situação"], table["Devedores"], strict=True)) == {
+        STATUS_LABELS[k]: v for k, v in counts.items()
+    }
+    assert counts["rejeitada"] == 4 and counts["adiada"] == 1
 
 
 def test_messages_by_stage_channel_counts_match_the_csv(run: report.RunData) -> None:

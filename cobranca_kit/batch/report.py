@@ -153,35 +153,6 @@ def load_run(folder: str | Path) -> RunData:
     )
 
 
-# -- summary ----------------------------------------------------------------------
-
-
-def summary_lines(summary: Mapping[str, Any]) -> list[str]:
-    """The row balance and whether the contact ledger was written (pt-BR, for print)."""
-    rows = summary["linhas"]
-    return [
-        f"Linhas lidas: {rows['lidas']} = aceitas {rows['aceitas']} + rejeitadas {rows['rejeitadas']}",
-        "Simulação (registro de contatos não gravado)"
-        if summary["simulacao"]
-        else "Registro de contatos gravado",
-    ]
-
-
-def status_counts(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """Debtors per outcome (``situação`` index, ``devedores`` column), alphabetical."""
-    import pandas as pd
-
-    counts = summary["contagens"]["por_status"]
-    return pd.DataFrame(sorted(counts.items()), columns=["situação", "devedores"]).set_index("situação")
-
-
-def templates_used(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """The library versions used by the run (one row each; empty when none)."""
-    import pandas as pd
-
-    return pd.DataFrame(summary.get("modelos_usados") or [])
-
-
 # -- messages per stage and channel -----------------------------------------------
 
 
@@ -285,7 +256,4 @@ __all__ = [
     "send_time_histogram",
     "settings_from_parameters",
     "stage_channel_chart",
-    "status_counts",
-    "summary_lines",
-    "templates_used",
 ]
