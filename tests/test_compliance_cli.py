@@ -112,6 +112,8 @@ def test_avaliar_reports_the_held_out_split_beside_the_development_one(
     dev_part, held_part = both.output.split("== reservado")
     assert "== desenvolvimento: 1 abusivas, 1 conformes" in dev_part
     assert ": 1 abusivas, 0 conformes" in held_part and "insulto" in held_part
+    # details list the development split only: nobody reads held-out texts to write a rule
+    assert "Seu caloteiro" not in both.output and "não lista a parte reservada" in held_part
 
 
 def test_verificar_takes_the_recipient_relation_and_send_time(app: typer.Typer, tmp_path: Path) -> None:

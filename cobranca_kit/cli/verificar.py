@@ -217,7 +217,9 @@ def register(app: typer.Typer) -> None:
         ),
         so_regras: bool = typer.Option(False, "--so-regras", help="Mede só as regras, sem o classificador."),
         detalhes: bool = typer.Option(
-            False, "--detalhes", help="Lista as mensagens não bloqueadas e os bloqueios falsos."
+            False,
+            "--detalhes",
+            help="Lista as mensagens não bloqueadas e os bloqueios falsos (só do ARQUIVO, nunca da parte reservada).",
         ),
     ) -> None:
         """Mede revocação (abusivas bloqueadas), bloqueios falsos e categoria, por categoria e registro.
@@ -232,7 +234,12 @@ def register(app: typer.Typer) -> None:
             result = evaluate(read_corpus(path), model=not so_regras)
             cross = None if so_regras else trained_on(path)
             typer.echo(format_evaluation(name, result, cross))
-            if detalhes:
+            if detalhes and name == "reservado":
+                # Reading held-out misses is how rules get written against them: aggregates only.
+                typer.echo(
+                    "(--detalhes não lista a parte reservada: nenhuma regra deve ser escrita a partir dela)"
+                )
+            elif detalhes:
                 for sample in result.misses:
                     typer.echo(f"NÃO BLOQUEADA [{sample.categoria}]: {sample.texto}")
                 for sample, found in result.false_alarms:
