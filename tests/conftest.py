@@ -56,3 +56,19 @@ def rule_and_corpus_texts() -> list[str]:
             else:
                 texts.extend((example.parts or {}).values())
     return texts
+
+
+@pytest.fixture
+def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every compliance check a test triggers (True when it checked a template's text)."""
+    import cobranca_kit.compliance as compliance
+
+    calls: list[bool] = []
+    real = compliance.check
+
+    def counting(target, channel=None, context=None):  # type: ignore[no-untyped-def]
+        calls.append(bool(context and context.template))
+        return real(target, channel, context)
+
+    monkeypatch.setattr(compliance, "check", counting)
+    return calls

@@ -198,19 +198,6 @@ def test_the_window_is_the_debtor_state(ws, monkeypatch: pytest.MonkeyPatch) -> 
 # ----------------------------------------------------------------- kept verdicts never hide context
 
 
-@pytest.fixture
-def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    calls: list[bool] = []
-    real = compliance.check
-
-    def counting(target, channel=None, context=None):  # type: ignore[no-untyped-def]
-        calls.append(bool(context and context.template))
-        return real(target, channel, context)
-
-    monkeypatch.setattr(compliance, "check", counting)
-    return calls
-
-
 def test_kept_verdicts_never_hide_the_context(ws, monkeypatch: pytest.MonkeyPatch, count_checks) -> None:
     folder, cfg = ws
     rows = [row(1), row(2)]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from batch_helpers import RUN_DATE, make_workspace, row, use_description_template, write_csv
 
-import cobranca_kit.compliance as compliance
 from cobranca_kit.batch import verdicts as verdicts_module
 from cobranca_kit.batch.pipeline import BatchSettings, run_batch
 from cobranca_kit.batch.verdicts import VERDICTS_FILE, VerdictStore, template_key
@@ -38,19 +37,6 @@ def _run(tmp: Path, cfg, run_id: str):
     path = write_csv(tmp / "carteira.csv", _rows())
     settings = BatchSettings(carteira=path, data=RUN_DATE, hora=dt.time(7), dry_run=True, run_id=run_id)
     return run_batch(settings, cfg)
-
-
-@pytest.fixture
-def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    calls: list[bool] = []
-    real = compliance.check
-
-    def counting(target, channel=None, context=None):  # type: ignore[no-untyped-def]
-        calls.append(bool(context and context.template))
-        return real(target, channel, context)
-
-    monkeypatch.setattr(compliance, "check", counting)
-    return calls
 
 
 def _files(folder: Path) -> dict[str, bytes]:
