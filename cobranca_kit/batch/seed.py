@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cobranca_kit.batch.regua import Regua
 from cobranca_kit.catalog import get_catalog
@@ -89,14 +90,22 @@ def seed_library(library_path: str | Path, regua: Regua, approver: str = DEFAULT
                 "seed": draft.seed,
             },
         )
-        try:
-            ref = library.save(draft.script, meta)
-            library.approve(ref.id, ref.version, approver)
-        except Exception as exc:  # report, never approve a text the library refused
-            report.failed.append((combo, str(exc)))
-            continue
-        report.approved.append(str(ref))
+        _save_approved(library, draft.script, meta, approver, combo, report)
     return report
+
+
+def _save_approved(
+    library: Any, script: Any, meta: Any, approver: str, combo: Combo, report: SeedReport
+) -> bool:
+    """Save and approve one example text; a refusal is reported, never approved."""
+    try:
+        ref = library.save(script, meta)
+        library.approve(ref.id, ref.version, approver)
+    except Exception as exc:  # report, never approve a text the library refused
+        report.failed.append((combo, str(exc)))
+        return False
+    report.approved.append(str(ref))
+    return True
 
 
 def seed_experiment_variants(
@@ -131,13 +140,7 @@ def seed_experiment_variants(
                 if not draft.passed or draft.script is None:
                     report.failed.append((combo, draft.error or "o rascunho não passou na verificação"))
                     break
-                try:
-                    ref = library.save(
-                        draft.script, meta.model_copy(update={"notas": f"Variante {made + 1} do exemplo."})
-                    )
-                    library.approve(ref.id, ref.version, approver)
-                except Exception as exc:  # report, never approve a text the library refused
-                    report.failed.append((combo, str(exc)))
+                variant_meta = meta.model_copy(update={"notas": f"Variante {made + 1} do exemplo."})
+                if not _save_approved(library, draft.script, variant_meta, approver, combo, report):
                     break
-                report.approved.append(str(ref))
     return report
