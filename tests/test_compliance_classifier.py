@@ -162,3 +162,34 @@ def test_training_counts_only_the_rules_legal_blocks() -> None:
     assert any(f.severity == "block" and f.category == "identificacao" for f in report.findings)
     threat = Sample(texto="Vamos mandar prender você.", rotulo="abusiva", categoria="ameaca", canal="email")
     assert training.rule_blocks([lawful_email, threat]) == [False, True]
+
+
+def test_model_finding_takes_the_category_of_a_rule_warning_overlapping_its_piece() -> None:
+    from cobranca_kit.compliance.engine import warned_category
+    from cobranca_kit.compliance.report import Finding
+
+    def finding(category: str, severity: str, start: int, end: int, part: str = "corpo") -> Finding:
+        return Finding(
+            rule_id="X",
+            category=category,
+            severity=severity,  # type: ignore[arg-type]
+            part=part,
+            start=start,
+            end=end,
+            excerpt="",
+            article="",
+            message="",
+            suggestion="",
+        )
+
+    findings = [
+        finding("insulto", "warn", 0, 10),
+        finding("pressao", "warn", 40, 60),
+        finding("ameaca", "block", 45, 50),
+        finding("boas_praticas", "warn", 42, 44),
+    ]
+    assert warned_category(findings, "corpo", 41, 70) == "pressao"  # overlapping warning first
+    assert warned_category(findings, "corpo", 80, 90) == "insulto"  # else the first warning
+    assert warned_category(findings, "assunto", 41, 70) == "insulto"
+    only_practice = [finding("boas_praticas", "warn", 0, 10), finding("ameaca", "block", 0, 5)]
+    assert warned_category(only_practice, "corpo", 0, 10) is None  # blocks and practice hints never name it

@@ -264,6 +264,8 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
             spans.extend(scan(step.regex, haystack, step.needs_boundary))
         if not spans:
             continue
+        if rule.unless_message and _excused_by_message(rule, target):
+            return []
         for start, end in sorted(spans):
             if start < last_end:  # overlapping match of the same rule
                 continue
@@ -308,6 +310,16 @@ def scan(
                 break
         pos = end if end > start else start + 1
     return out
+
+
+def _excused_by_message(rule: Rule, target: Target) -> bool:
+    """Whether lawful context (``unless_message``) appears anywhere in the message."""
+    original = rule.match_on == "original"
+    return any(
+        regex.search(part.text if original else part.norm.text)
+        for part in target.parts
+        for regex in rule.compiled_unless_message
+    )
 
 
 def _excused(rule: Rule, part: PartText, haystack: str, start: int, end: int) -> bool:
@@ -465,13 +477,28 @@ def _sorted(findings: list[Finding], target: Target) -> list[Finding]:
     return findings
 
 
+def warned_category(findings: list[Finding], part: str, start: int, end: int) -> str | None:
+    """The legal category a rule already warns of, preferring a warning overlapping ``[start, end)``.
+
+    When a rule has seen the abuse but only warns, its category is named by wording a person
+    wrote; the classifier's own category guess is the fallback (cross-validated on the
+    development split, a warning's category was right more often than the model's).
+    """
+    warned = [f for f in findings if f.severity == "warn" and f.category in LEGAL_CATEGORIES]
+    for f in warned:
+        if f.part == part and f.start < end and start < f.end:
+            return f.category
+    return warned[0].category if warned else None
+
+
 def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
     """The classifier's finding (second layer), unless a rule already blocked where it points.
 
     The classifier scores the whole message (every part) and relies on the piece
     that weighs most; a rule block in a legal category overlapping that piece
     already explains it, so the classifier adds nothing there. ``modelo.<categoria>`` is
-    a block from the threshold chosen on the development split, a warning below.
+    a block from the threshold chosen on the development split, a warning below; its
+    category is a rule warning's, when one was raised (:func:`warned_category`).
     """
     classifier = get_classifier()
     suspicion = classifier.suspect([p.norm.text for p in target.parts])
@@ -490,7 +517,7 @@ def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
         for f in findings
     ):
         return []
-    category = suspicion.category
+    category = warned_category(findings, part.name, start, end) or suspicion.category
     text = category_texts()[category]
     severity = "block" if suspicion.probability >= classifier.meta.block_threshold else "warn"
     excerpt = part.text[start:end].strip()

@@ -3,7 +3,9 @@
 A rule is one of three kinds (a closed set, as in Vale):
 
 - ``pattern``: flags every match of ``patterns`` in a part, unless one of the
-  ``unless`` patterns matches in the same sentence (lawful wording);
+  ``unless`` patterns matches in the same sentence (lawful wording) or one of the
+  ``unless_message`` patterns anywhere in the message (lawful context, such as a
+  rent contract or a real protest notice);
 - ``requirement``: flags a whole script where none of ``patterns`` matches and
   none of ``placeholders`` is used (e.g. the creditor's CNPJ);
 - ``check``: a named measurement in Python (SMS encoding, caps, call-script
@@ -145,6 +147,8 @@ class Rule(_Strict):
     suggestion: str = Field(min_length=5)
     patterns: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    #: Lawful context that excuses every match, wherever in the message (any part) it appears.
+    unless_message: list[str] = Field(default_factory=list)
     match_on: Literal["folded", "original"] = "folded"
     placeholders: list[str] = Field(default_factory=list)
     context_terms: list[Literal["creditor_name"]] = Field(default_factory=list)
@@ -163,7 +167,7 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _safe_patterns(self) -> Rule:
         original = self.match_on == "original"
-        for pattern in [*self.patterns, *self.unless]:
+        for pattern in [*self.patterns, *self.unless, *self.unless_message]:
             compile_pattern(pattern, original=original)
         for pattern in self.applies_if.patterns if self.applies_if else []:
             compile_pattern(pattern)
@@ -264,6 +268,10 @@ class Rule(_Strict):
     @cached_property
     def compiled_unless(self) -> list[re.Pattern[str]]:
         return [compile_pattern(p, original=self.match_on == "original") for p in self.unless]
+
+    @cached_property
+    def compiled_unless_message(self) -> list[re.Pattern[str]]:
+        return [compile_pattern(p, original=self.match_on == "original") for p in self.unless_message]
 
     @cached_property
     def compiled_trigger(self) -> list[re.Pattern[str]]:

@@ -141,20 +141,28 @@ def rule_blocks(samples: list[Sample]) -> list[bool]:
 
 
 def rule_categories(samples: list[Sample]) -> list[set[str]]:
-    """Legal categories the rules alone (with each sample's context) block in each sample.
+    """Legal categories the rules alone (with each sample's context) block in each sample."""
+    return rule_verdicts(samples)[0]
+
+
+def rule_verdicts(samples: list[Sample]) -> tuple[list[set[str]], list[str | None]]:
+    """Per sample: the legal categories the rules alone block, and the first one they warn of.
 
     As in :func:`~cobranca_kit.compliance.evaluate.verdict`: identification, channel and
-    best-practice blocks are about completeness, not abuse.
+    best-practice blocks are about completeness, not abuse. The warned category is the one
+    the checker gives the classifier's finding (``engine.warned_category``; the engine
+    prefers a warning overlapping the piece the model relies on, this takes the first).
     """
     from cobranca_kit.compliance.engine import check
 
-    out: list[set[str]] = []
+    blocked: list[set[str]] = []
+    warned: list[str | None] = []
     for s in samples:
         report = check(s.texto, channel=s.canal, context=sample_context(s), model=False)
-        out.append(
-            {f.category for f in report.findings if f.severity == "block" and f.category in LEGAL_CATEGORIES}
-        )
-    return out
+        legal = [f for f in report.findings if f.category in LEGAL_CATEGORIES]
+        blocked.append({f.category for f in legal if f.severity == "block"})
+        warned.append(next((f.category for f in legal if f.severity == "warn"), None))
+    return blocked, warned
 
 
 def cross_validate(
@@ -263,9 +271,10 @@ def train(corpus: Path = DEV_CORPUS) -> dict[str, Any]:
     feature_lists = [text_features(fold(s.texto)) for s in samples]
     extra = drafter_features()
     probability, category = cross_validate(samples, feature_lists, extra)
-    rule_cats = rule_categories(samples)
+    rule_cats, warned = rule_verdicts(samples)
     blocked = [bool(found) for found in rule_cats]
     threshold = choose_threshold(samples, probability, blocked)
+    category = [w or c for w, c in zip(warned, category, strict=True)]
     trainable = [i for i, s in enumerate(samples) if _trainable(s)]
     vocab, abuse, cat = _fit([feature_lists[i] for i in trainable], [samples[i] for i in trainable], extra)
     categories = [str(c) for c in cat.classes_]
