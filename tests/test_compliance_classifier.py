@@ -27,7 +27,7 @@ DEV = Path(__file__).parent / "data" / "corpus" / "desenvolvimento.jsonl"
 
 def test_shipped_model_is_small_and_trained_on_the_current_development_split() -> None:
     model = read_model()
-    assert MODEL_PATH.stat().st_size < 1_500_000
+    assert MODEL_PATH.stat().st_size < 2_500_000  # ~25k features x 9 weights
     meta = model.meta
     assert meta.corpus == "desenvolvimento.jsonl"
     # retrain with `make treinar` whenever the development split changes
@@ -95,13 +95,13 @@ def test_a_broken_model_file_is_named(tmp_path: Path) -> None:
 
 
 def test_veiled_threat_no_rule_words_is_found_by_the_model_with_span_and_confidence() -> None:
-    text = "Oi, Sr. Tadeu. Vi as fotos do teu aniversário no insta, festa boa hein."
+    text = "Oi, Sr. Tadeu. Vi as fotos da sua viagem no insta, hein. Dinheiro pra isso tem."
     assert not [f for f in check(text, model=False).findings if f.severity == "block"]
     report = check(text)
     found = [f for f in report.findings if f.rule_id.startswith("modelo.")]
     assert found and found[0].severity == "block" and not report.passed
     finding = found[0]
-    assert "fotos do teu aniversário" in text[finding.start : finding.end]
+    assert "fotos da sua viagem" in text[finding.start : finding.end]
     assert finding.category == "constrangimento"
     assert finding.confidence is not None and finding.confidence >= get_classifier().meta.block_threshold
     assert report.to_dict()["findings"][0]["confidence"] == finding.confidence

@@ -271,6 +271,8 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
                 continue
             if rule.unless and _excused(rule, part, haystack, start, end):
                 continue
+            if rule.negatable and _denied(part, haystack, start, end):
+                continue
             last_end = end
             if rule.match_on == "original":
                 found.append(make_finding(rule, severity, part.name, start, end, part.text[start:end]))
@@ -310,6 +312,36 @@ def scan(
                 break
         pos = end if end > start else start + 1
     return out
+
+
+#: A denial right before a match: a strong negation up to four words before it ("ninguém vai
+#: penhorar", "nenhuma polícia"), "não" plus an auxiliary ("não vai ter polícia", "não pode
+#: expor") or "não"/"nem" just before it ("não expõe", "nem uma citação"). "Não poderá viajar" and "dívida não paga dá
+#: cadeia" assert the breach, so "não" alone further away denies nothing.
+_DENIAL_BEFORE_RE = re.compile(
+    r"(?:\b(?:ninguem|ngm|nenhum|nenhuma|jamais|nunca)\b(?! mais)(?: \S+){0,4}"
+    r"|\bnao (?:vai|vao|ira|irao|sera|serao|ha|havera|tem|temos|existe|existem|pode|podem|podemos|vamos"
+    r"|usamos|fazemos|praticamos|e|eh|foi|esta)\b(?: \S+){0,3}|\bnao|\bnem(?: um| uma| o| a)?) ?$"
+)
+#: "Seu CPF não vai ser cancelado": the denial inside the match.
+_DENIAL_IN_RE = re.compile(r"\bnao (?:vai|vao|ira|irao|sera|serao|pode|podem) ")
+#: A condition is no denial: "se não pagar", "quem não paga", "enquanto não quitar".
+_CONDITION_RE = re.compile(
+    r"\b(?:se|caso|senao|enquanto|ate que|quem|sem que)\b(?: \S+){0,2} (?:nao|nunca|nem)\b"
+)
+#: A match followed by a denial: "prisão por dívida não existe", "o bloqueio do CPF é golpe".
+_DENIAL_AFTER_RE = re.compile(
+    r"^(?: \S+){0,4}? (?:nao existe|nao e verdade|nao procede|nao acontece|(?:isso )?(?:e|eh|sao) golpe)\b"
+)
+
+
+def _denied(part: PartText, haystack: str, start: int, end: int) -> bool:
+    """Whether a match is denied in its sentence, not asserted (rules marked ``negatable``)."""
+    lo, hi = part.sentence(start, end)
+    window = haystack[max(lo, start - 60) : start]
+    if _DENIAL_BEFORE_RE.search(window) or _DENIAL_IN_RE.search(haystack, start, end):
+        return _CONDITION_RE.search(haystack[max(lo, start - 60) : end]) is None
+    return _DENIAL_AFTER_RE.search(" " + haystack[end:hi].strip()) is not None
 
 
 def _excused_by_message(rule: Rule, target: Target) -> bool:

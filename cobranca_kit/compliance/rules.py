@@ -5,7 +5,8 @@ A rule is one of three kinds (a closed set, as in Vale):
 - ``pattern``: flags every match of ``patterns`` in a part, unless one of the
   ``unless`` patterns matches in the same sentence (lawful wording) or one of the
   ``unless_message`` patterns anywhere in the message (lawful context, such as a
-  rent contract or a real protest notice);
+  rent contract or a real protest notice); a ``negatable`` rule also lets a denied
+  match pass ("ninguém vai penhorar seu salário sem ordem do juiz");
 - ``requirement``: flags a whole script where none of ``patterns`` matches and
   none of ``placeholders`` is used (e.g. the creditor's CNPJ);
 - ``check``: a named measurement in Python (SMS encoding, caps, call-script
@@ -149,6 +150,9 @@ class Rule(_Strict):
     unless: list[str] = Field(default_factory=list)
     #: Lawful context that excuses every match, wherever in the message (any part) it appears.
     unless_message: list[str] = Field(default_factory=list)
+    #: A denied match is no breach ("não vai ter polícia nenhuma", "ninguém vai bloquear seu CPF",
+    #: "prisão por dívida não existe"); a condition is no denial ("se não pagar, será preso").
+    negatable: bool = False
     match_on: Literal["folded", "original"] = "folded"
     placeholders: list[str] = Field(default_factory=list)
     context_terms: list[Literal["creditor_name"]] = Field(default_factory=list)
