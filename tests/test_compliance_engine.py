@@ -355,3 +355,45 @@ def test_scan_emulates_leading_word_boundary() -> None:
     assert scan(regex, "xvai ser preso", needs_boundary=True) == [(5, 14)]
     assert scan(regex, "vai ser preso", needs_boundary=True) == [(0, 13)]
     assert scan(regex, "xvai ser preso", needs_boundary=False) == [(1, 14)]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ("Não vai ter polícia nenhuma, dona Lurdes: dívida não é crime.", "CDC71-AMEACA-POLICIA"),
+        ("Ninguém pode penhorar seu salário sem processo e ordem do juiz.", "CDC71-AMEACA-PENHORA"),
+        ("Fique tranquilo: seu CPF não vai ser cancelado.", "CDC71-FALSA-CPF-CANCELADO"),
+        ("Esta mensagem não é uma intimação nem uma citação: é um lembrete.", "CDC71-FALSA-AUTORIDADE"),
+        ("Prisão por dívida de consumo não existe, pode ficar tranquila.", "CDC71-AMEACA-PRISAO"),
+    ],
+)
+def test_a_denied_match_of_a_negatable_rule_passes(text: str, rule_id: str) -> None:
+    assert rule_id not in check(text, model=False).rule_ids()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ("Se não pagar até sexta, a polícia será acionada.", "CDC71-AMEACA-POLICIA"),
+        ("Quem não paga vai preso, sabia?", "CDC71-AMEACA-PRISAO"),
+        ("Enquanto não quitar, vamos penhorar seu salário.", "CDC71-AMEACA-PENHORA"),
+        ("Se não quitar, vamos bloquear sua conta.", "CDC71-AMEACA-PENHORA"),
+        ("Se não pagar hoje ligamos no seu trabalho.", "CDC71-INTRUSAO-TRABALHO"),
+        ("A polícia vai te procurar, e não adianta fugir.", "CDC71-AMEACA-POLICIA"),
+        ("Você não vai conseguir tirar passaporte com essa pendência.", "CDC71-FALSA-DOCUMENTOS"),
+    ],
+)
+def test_a_condition_or_an_asserted_negative_is_no_denial(text: str, rule_id: str) -> None:
+    assert rule_id in check(text, model=False).rule_ids()
+
+
+def test_lawful_context_anywhere_in_the_message_excuses_the_rule() -> None:
+    rent = "Oi Diego, o aluguel de maio venceu dia 5.\nPelo contrato, a multa é de 10%: R$ 1.100,00."
+    assert "CDC52-MULTA-ACIMA-2" not in check(rent, model=False).rule_ids()
+    store = "Oi Diego, a parcela da loja venceu dia 5.\nPelo contrato, a multa é de 10%: R$ 1.100,00."
+    assert "CDC52-MULTA-ACIMA-2" in check(store, model=False).rule_ids()
+    protest = "O título foi enviado ao cartório de protesto. Aguarde a intimação oficial com o prazo."
+    assert "CDC71-FALSA-INTIMACAO" not in check(protest, model=False).rule_ids()
+    assert (
+        "CDC71-FALSA-INTIMACAO" in check("Aguarde a intimação oficial com o prazo.", model=False).rule_ids()
+    )

@@ -327,8 +327,10 @@ _DENIAL_BEFORE_RE = re.compile(
 _DENIAL_IN_RE = re.compile(r"\bnao (?:vai|vao|ira|irao|sera|serao|pode|podem) ")
 #: A condition is no denial: "se não pagar", "quem não paga", "enquanto não quitar".
 _CONDITION_RE = re.compile(
-    r"\b(?:se|caso|senao|enquanto|ate que|quem|sem que)\b(?: \S+){0,2} (?:nao|nunca|nem)\b"
+    r"(\b(?:se|caso|senao|enquanto|ate que|quem|sem que)\b(?: \S+){0,2} )(?:nao|nunca|nem)\b"
 )
+#: Group 1 of a condition ends where its negation starts.
+_NEGATOR_RE = re.compile(r"(?:nao|nunca|nem|jamais)\b")
 #: A match followed by a denial: "prisão por dívida não existe", "o bloqueio do CPF é golpe".
 _DENIAL_AFTER_RE = re.compile(
     r"^(?: \S+){0,4}? (?:nao existe|nao e verdade|nao procede|nao acontece|(?:isso )?(?:e|eh|sao) golpe)\b"
@@ -355,11 +357,25 @@ def _excused_by_message(rule: Rule, target: Target) -> bool:
 
 
 def _excused(rule: Rule, part: PartText, haystack: str, start: int, end: int) -> bool:
+    """Whether lawful wording (``unless``) appears in the match's sentence.
+
+    A negation that opens a condition excuses nothing: "se não pagar, levamos o carro" is
+    no "não levamos", so an ``unless`` match starting at such a "não" is skipped.
+    """
     if rule.match_on == "original":
         lo, hi = 0, len(haystack)
     else:
         lo, hi = part.sentence(start, end)
-    return any(regex.search(haystack, lo, hi) for regex in rule.compiled_unless)
+    conditions: set[int] | None = None
+    for regex in rule.compiled_unless:
+        for m in regex.finditer(haystack, lo, hi):
+            if _NEGATOR_RE.match(haystack, m.start()) is None:
+                return True
+            if conditions is None:
+                conditions = {c.end(1) for c in _CONDITION_RE.finditer(haystack, lo, hi)}
+            if m.start() not in conditions:
+                return True
+    return False
 
 
 def _triggered(rule: Rule, target: Target) -> bool:
