@@ -95,14 +95,14 @@ def test_a_broken_model_file_is_named(tmp_path: Path) -> None:
 
 
 def test_veiled_threat_no_rule_words_is_found_by_the_model_with_span_and_confidence() -> None:
-    text = "Oi, Sr. Tadeu. Vi as fotos da sua viagem no insta, hein. Dinheiro pra isso tem."
+    text = "Oi Tadeu, tua esposa sabe dessa conta? acho que ela ia gostar de saber."
     assert not [f for f in check(text, model=False).findings if f.severity == "block"]
     report = check(text)
     found = [f for f in report.findings if f.rule_id.startswith("modelo.")]
     assert found and found[0].severity == "block" and not report.passed
     finding = found[0]
-    assert "fotos da sua viagem" in text[finding.start : finding.end]
-    assert finding.category == "constrangimento"
+    assert "ela ia gostar de saber" in text[finding.start : finding.end]
+    assert finding.category == "terceiros"
     assert finding.confidence is not None and finding.confidence >= get_classifier().meta.block_threshold
     assert report.to_dict()["findings"][0]["confidence"] == finding.confidence
     assert "confiança" in finding.message

@@ -112,6 +112,23 @@ def test_loader_rejects_catastrophic_pattern(tmp_path: Path) -> None:
     assert "repetição ilimitada" in str(err.value)
 
 
+@pytest.mark.parametrize("marker", ["{gap}", "{gapx}", "{gap25}", "{gap3"])
+def test_loader_rejects_a_gap_marker_that_would_stay_literal(tmp_path: Path, marker: str) -> None:
+    _write(tmp_path, "insulto.yaml", _GOOD_RULE.replace("'\\bbobo\\b'", f"'seu {marker}bobo'"))
+    with pytest.raises(DataFileError) as err:
+        load_rule_files(tmp_path)
+    assert "gapN" in str(err.value) and "TESTE-REGRA" in str(err.value)
+
+
+def test_two_digit_gaps_expand(tmp_path: Path) -> None:
+    body = _GOOD_RULE.replace("'\\bbobo\\b'", "'\\bseu {gap12}bobo\\b'").replace(
+        'violates: ["seu bobo"]',
+        'violates: ["seu um dois tres quatro cinco seis sete oito nove dez onze bobo"]',
+    )
+    _write(tmp_path, "insulto.yaml", body)
+    assert load_rule_files(tmp_path).ids() == ["TESTE-REGRA"]
+
+
 def test_loader_rejects_bad_regex_and_wrong_file(tmp_path: Path) -> None:
     _write(tmp_path, "insulto.yaml", _GOOD_RULE.replace("'\\bbobo\\b'", "'(bobo'"))
     with pytest.raises(DataFileError, match="expressão regular inválida"):

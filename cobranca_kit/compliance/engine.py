@@ -266,11 +266,16 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
             continue
         if rule.unless_message and _excused_by_message(rule, target):
             return []
+        excused: dict[tuple[int, int], bool] = {}  # per sentence: a run of matches scans it once
         for start, end in sorted(spans):
             if start < last_end:  # overlapping match of the same rule
                 continue
-            if rule.unless and _excused(rule, part, haystack, start, end):
-                continue
+            if rule.unless:
+                bounds = (0, len(haystack)) if rule.match_on == "original" else part.sentence(start, end)
+                if bounds not in excused:
+                    excused[bounds] = _excused(rule, haystack, *bounds)
+                if excused[bounds]:
+                    continue
             if rule.negatable and _denied(part, haystack, start, end):
                 continue
             last_end = end
@@ -321,10 +326,10 @@ def scan(
 _DENIAL_BEFORE_RE = re.compile(
     r"(?:\b(?:ninguem|ngm|nenhum|nenhuma|jamais|nunca)\b(?! mais)(?: \S+){0,4}"
     r"|\bnao (?:vai|vao|ira|irao|sera|serao|ha|havera|tem|temos|existe|existem|pode|podem|podemos|vamos"
-    r"|usamos|fazemos|praticamos|e|eh|foi|esta)\b(?: \S+){0,3}|\bnao|\bnem(?: um| uma| o| a)?) ?$"
+    r"|usamos|fazemos|praticamos|e|eh|foi|esta|vou|precisa|\w+amos|\w+emos|\w+imos)\b(?: \S+){0,3}|\bnao|\bnem(?: um| uma| o| a)?) ?$"
 )
 #: "Seu CPF não vai ser cancelado": the denial inside the match.
-_DENIAL_IN_RE = re.compile(r"\bnao (?:vai|vao|ira|irao|sera|serao|pode|podem) ")
+_DENIAL_IN_RE = re.compile(r"\bnao (?:(?:vai|vao|ira|irao) ser|sera|serao) ")
 #: A condition is no denial: "se não pagar", "quem não paga", "enquanto não quitar".
 _CONDITION_RE = re.compile(
     r"(\b(?:se|caso|senao|enquanto|ate que|quem|sem que)\b(?: \S+){0,2} )(?:nao|nunca|nem)\b"
@@ -343,7 +348,7 @@ def _denied(part: PartText, haystack: str, start: int, end: int) -> bool:
     window = haystack[max(lo, start - 60) : start]
     if _DENIAL_BEFORE_RE.search(window) or _DENIAL_IN_RE.search(haystack, start, end):
         return _CONDITION_RE.search(haystack[max(lo, start - 60) : end]) is None
-    return _DENIAL_AFTER_RE.search(" " + haystack[end:hi].strip()) is not None
+    return _DENIAL_AFTER_RE.search(" " + haystack[end : min(hi, end + 80)].strip()) is not None
 
 
 def _excused_by_message(rule: Rule, target: Target) -> bool:
@@ -356,16 +361,12 @@ def _excused_by_message(rule: Rule, target: Target) -> bool:
     )
 
 
-def _excused(rule: Rule, part: PartText, haystack: str, start: int, end: int) -> bool:
-    """Whether lawful wording (``unless``) appears in the match's sentence.
+def _excused(rule: Rule, haystack: str, lo: int, hi: int) -> bool:
+    """Whether lawful wording (``unless``) appears in ``haystack[lo:hi]``, the match's sentence.
 
     A negation that opens a condition excuses nothing: "se não pagar, levamos o carro" is
     no "não levamos", so an ``unless`` match starting at such a "não" is skipped.
     """
-    if rule.match_on == "original":
-        lo, hi = 0, len(haystack)
-    else:
-        lo, hi = part.sentence(start, end)
     conditions: set[int] | None = None
     for regex in rule.compiled_unless:
         for m in regex.finditer(haystack, lo, hi):

@@ -93,7 +93,9 @@ Severity = Literal["block", "warn", "hint"]
 Kind = Literal["pattern", "requirement", "check"]
 Channel = Literal["whatsapp", "sms", "email", "telefone", "texto"]
 
-_GAP_RE = re.compile(r"\{gap(\d)\}")
+_GAP_RE = re.compile(r"\{gap(\d{1,2})\}")
+#: Widest gap a pattern may ask for (words in between).
+MAX_GAP = 20
 _MAX_REPEAT = sre_parse.MAXREPEAT
 
 
@@ -596,9 +598,21 @@ def expand_pattern(pattern: str) -> str:
     return pattern.replace(" ", r"\s")
 
 
+def _check_gaps(pattern: str) -> None:
+    """Refuse a ``{gap...}`` marker that would silently stay literal text (and never match)."""
+    for marker in re.findall(r"\{gap[^}]*\}?", pattern):
+        m = _GAP_RE.fullmatch(marker)
+        if m is None or not 1 <= int(m.group(1)) <= MAX_GAP:
+            raise ValueError(
+                f"marcador '{marker}' inválido no padrão '{pattern}': use {{gapN}} com N de 1 a {MAX_GAP}"
+            )
+
+
 @lru_cache(maxsize=4096)
 def compile_pattern(pattern: str, original: bool = False) -> re.Pattern[str]:
     """Compile a rule pattern, refusing syntax errors and nested unbounded repeats."""
+    if not original:
+        _check_gaps(pattern)
     source = pattern if original else expand_pattern(pattern)
     try:
         parsed = parse_pattern(source)

@@ -42,6 +42,9 @@ SEED = 0
 MAX_FALSE_BLOCKS = 0.02
 #: Seeds of the offline drafter whose lawful texts join the training as compliant examples.
 DRAFTER_SEEDS = (None, 1, 2)
+#: Team notes ("instruções") the drafter is also asked with: they add lines (reference number,
+#: discount, instalments) that lawful scripts carry.
+DRAFTER_NOTES = ("", "desconto à vista; cite o número da fatura; parcelamento")
 #: Weight of each drafter text (the corpus messages weigh 1).
 DRAFTER_WEIGHT = 0.3
 #: Weights below this (in absolute value, for every output) are dropped from the file.
@@ -86,7 +89,10 @@ def drafter_features() -> list[list[str]]:
 
     catalog, drafter, texts = get_catalog(), OfflineDrafter(), set()
     kinds = (catalog.ids(k) for k in ("objecoes", "tons", "canais", "estagios"))
-    for (objecao, tom, canal, estagio), seed in itertools.product(itertools.product(*kinds), DRAFTER_SEEDS):
+    combos = itertools.product(itertools.product(*kinds), DRAFTER_SEEDS, DRAFTER_NOTES)
+    for (objecao, tom, canal, estagio), seed, notes in combos:
+        if notes and seed is not None:
+            continue  # the notes once per combination
         request = DraftRequest(
             objecao=objecao,
             tom=tom,
@@ -94,6 +100,7 @@ def drafter_features() -> list[list[str]]:
             estagio=estagio,
             pagamentos=["pix", "boleto", "link"],
             seed=seed,
+            instrucoes=notes,
         )
         texts.add("\n".join(text for _, text in drafter.draft(request).script.parts()))
     return [text_features(fold(text)) for text in sorted(texts)]
