@@ -143,3 +143,93 @@ def test_loader_reports_yaml_syntax_with_line(tmp_path: Path) -> None:
     _write(tmp_path, "insulto.yaml", "rules:\n  - id: [\n")
     with pytest.raises(DataFileError, match="linha"):
         load_rule_files(tmp_path)
+
+
+# --- shared lawful contexts (contextos.yaml) ---
+
+_CONTEXTS = """contexts:
+  - id: aviso_de_teste
+    title: Aviso de teste
+    why: "Quem avisa de teste não insulta."
+    patterns: ['\\baviso de teste\\b']
+    examples: ["Este é um aviso de teste."]
+"""
+
+
+def _shipped_contexts():
+    from cobranca_kit.compliance.rules import CONTEXTS_FILE, RULES_DIR, load_contexts
+
+    return list(load_contexts(RULES_DIR / CONTEXTS_FILE).values())
+
+
+@pytest.mark.parametrize("context", _shipped_contexts(), ids=lambda c: c.id)
+def test_every_shared_context_finds_its_examples(context) -> None:
+    from cobranca_kit.compliance.normalize import normalize
+    from cobranca_kit.compliance.rules import compile_pattern
+
+    regexes = [compile_pattern(p) for p in context.patterns]
+    for example in context.examples:
+        folded = normalize(example).text
+        assert any(r.search(folded) for r in regexes), f"{context.id} não reconheceu: {example!r}"
+
+
+def test_every_shared_context_is_used_by_some_rule() -> None:
+    used = {name for rule in RULES for name in rule.unless_context}
+    assert {c.id for c in _shipped_contexts()} <= used
+
+
+def test_a_rule_naming_a_shared_context_is_excused_anywhere_in_the_message(tmp_path: Path) -> None:
+    body = _GOOD_RULE.replace("    examples:", "    unless_context: [aviso_de_teste]\n    examples:")
+    _write(tmp_path, "insulto.yaml", body)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS)
+    (rule,) = list(load_rule_files(tmp_path))
+    assert rule.compiled_unless_message[0].search("isto e um aviso de teste")
+    without = load_rule_files(_only(tmp_path / "sem", "insulto.yaml", _GOOD_RULE))
+    assert next(iter(without)).compiled_unless_message == []
+
+
+def _only(folder: Path, name: str, body: str) -> Path:
+    _write(folder, name, body)
+    return folder
+
+
+def test_loader_rejects_an_unknown_shared_context_naming_rule_and_known_ones(tmp_path: Path) -> None:
+    body = _GOOD_RULE.replace("    examples:", "    unless_context: [aviso_de_tste]\n    examples:")
+    _write(tmp_path, "insulto.yaml", body)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS)
+    with pytest.raises(DataFileError) as err:
+        load_rule_files(tmp_path)
+    text = str(err.value)
+    assert "insulto.yaml" in text and "TESTE-REGRA" in text
+    assert "aviso_de_tste" in text and "aviso_de_teste" in text
+
+
+def test_loader_rejects_a_bad_contexts_file_naming_it(tmp_path: Path) -> None:
+    _write(tmp_path, "insulto.yaml", _GOOD_RULE)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS.replace("    examples:", "    exemplos: [x]\n    examples:"))
+    with pytest.raises(DataFileError) as err:
+        load_rule_files(tmp_path)
+    assert "contextos.yaml" in str(err.value) and "exemplos" in str(err.value)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS + _CONTEXTS.replace("contexts:\n", ""))
+    with pytest.raises(DataFileError, match="id repetido"):
+        load_rule_files(tmp_path)
+
+
+def test_a_rule_built_outside_the_loader_refuses_unresolved_contexts() -> None:
+    import yaml
+
+    data = yaml.safe_load(_GOOD_RULE)["rules"][0]
+    rule = Rule(**{**data, "unless_context": ["aviso_de_teste"]})
+    with pytest.raises(RuntimeError, match="not resolved"):
+        rule.compiled_unless_message  # noqa: B018
+
+
+def test_fraud_alert_context_excuses_the_rules_that_share_it() -> None:
+    alert = (
+        "Alerta de golpe: tem gente usando nosso nome para dizer que o senhor será preso e que a "
+        "polícia vai até sua casa. Isso é mentira; nós só cobramos pelos canais oficiais."
+    )
+    report = check(alert, channel="texto")
+    assert not [f for f in report.findings if f.rule_id in {"CDC71-AMEACA-PRISAO", "CDC71-AMEACA-POLICIA"}]
+    # the same threat without the alert around it is blocked
+    assert "CDC71-AMEACA-PRISAO" in check("Se não pagar, o senhor será preso.", channel="texto").rule_ids()

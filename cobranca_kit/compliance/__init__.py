@@ -1,7 +1,7 @@
 """Compliance checker: CDC art. 42/42-A/71, channel rules and best practices as declarative rules.
 
-Rules live in ``rules/*.yaml`` (one file per category); ``check`` runs them over
-a text or a script and returns a :class:`Report` whose findings point at the
+Rules live in ``rules/*.yaml`` (one file per category; ``contextos.yaml`` holds
+the lawful contexts they share); ``check`` runs them over a text or a script and returns a :class:`Report` whose findings point at the
 exact words, the law and a better way to say it.
 """
 

@@ -256,6 +256,7 @@ def rule_applies(rule: Rule, target: Target) -> bool:
 
 def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
     found: list[Finding] = []
+    message_excused: bool | None = None  # lawful context of the whole message, looked up once
     for part in target.parts:
         haystack = part.text if rule.match_on == "original" else part.norm.text
         last_end = -1
@@ -264,8 +265,11 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
             spans.extend(scan(step.regex, haystack, step.needs_boundary))
         if not spans:
             continue
-        if rule.unless_message and _excused_by_message(rule, target):
-            return []
+        if rule.has_message_context:
+            if message_excused is None:
+                message_excused = _excused_by_message(rule, target)
+            if message_excused:
+                return []
         excused: dict[tuple[int, int], bool] = {}  # per sentence: a run of matches scans it once
         for start, end in sorted(spans):
             if start < last_end:  # overlapping match of the same rule
@@ -352,7 +356,7 @@ def _denied(part: PartText, haystack: str, start: int, end: int) -> bool:
 
 
 def _excused_by_message(rule: Rule, target: Target) -> bool:
-    """Whether lawful context (``unless_message``) appears anywhere in the message."""
+    """Whether lawful context (``unless_message``, ``unless_context``) appears anywhere in the message."""
     original = rule.match_on == "original"
     return any(
         regex.search(part.text if original else part.norm.text)

@@ -5,7 +5,9 @@ A rule is one of three kinds (a closed set, as in Vale):
 - ``pattern``: flags every match of ``patterns`` in a part, unless one of the
   ``unless`` patterns matches in the same sentence (lawful wording) or one of the
   ``unless_message`` patterns anywhere in the message (lawful context, such as a
-  rent contract or a real protest notice); a ``negatable`` rule also lets a denied
+  rent contract or a real protest notice), or one of the named contexts of
+  ``contextos.yaml`` that the rule lists in ``unless_context`` (a fraud alert, a
+  reply to a complaint: lawful context several rules share); a ``negatable`` rule also lets a denied
   match pass ("ninguém vai penhorar seu salário sem ordem do juiz");
 - ``requirement``: flags a whole script where none of ``patterns`` matches and
   none of ``placeholders`` is used (e.g. the creditor's CNPJ);
@@ -26,7 +28,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from cobranca_kit.catalog import get_catalog
 from cobranca_kit.compliance.normalize import fold_pattern
@@ -44,6 +46,8 @@ except ImportError:  # pragma: no cover
     import sre_parse  # type: ignore[no-redef]
 
 RULES_DIR = Path(__file__).parent / "rules"
+#: The file of ``RULES_DIR`` that holds the shared lawful contexts, not rules.
+CONTEXTS_FILE = "contextos.yaml"
 
 #: Fixed category ids (reports, prompts and other modules depend on them).
 CATEGORIES: tuple[str, ...] = (
@@ -133,6 +137,27 @@ class Trigger(_Strict):
     placeholders: list[str] = Field(default_factory=list)
 
 
+class LawfulContext(_Strict):
+    """Lawful context several rules share: wherever it appears in a message, their matches pass."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$")
+    title: str = Field(min_length=3)
+    why: str = Field(min_length=5)
+    patterns: list[str] = Field(min_length=1)
+    #: Messages in which the context must be found (the tests run them).
+    examples: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _safe_patterns(self) -> LawfulContext:
+        for pattern in self.patterns:
+            compile_pattern(pattern)
+        return self
+
+
+class ContextFile(_Strict):
+    contexts: list[LawfulContext] = Field(min_length=1)
+
+
 class Rule(_Strict):
     id: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
     category: str
@@ -152,6 +177,10 @@ class Rule(_Strict):
     unless: list[str] = Field(default_factory=list)
     #: Lawful context that excuses every match, wherever in the message (any part) it appears.
     unless_message: list[str] = Field(default_factory=list)
+    #: Ids of shared lawful contexts (``contextos.yaml``) that excuse every match, like ``unless_message``.
+    unless_context: list[str] = Field(default_factory=list)
+    #: The patterns of ``unless_context``, filled in by the loader (None: not resolved yet).
+    _context_patterns: tuple[str, ...] | None = PrivateAttr(default=None)
     #: A denied match is no breach ("não vai ter polícia nenhuma", "ninguém vai bloquear seu CPF",
     #: "prisão por dívida não existe"); a condition is no denial ("se não pagar, será preso").
     negatable: bool = False
@@ -275,9 +304,21 @@ class Rule(_Strict):
     def compiled_unless(self) -> list[re.Pattern[str]]:
         return [compile_pattern(p, original=self.match_on == "original") for p in self.unless]
 
+    def resolve_contexts(self, contexts: dict[str, LawfulContext]) -> None:
+        """Take the patterns of the shared contexts this rule names (ids already checked)."""
+        self._context_patterns = tuple(p for name in self.unless_context for p in contexts[name].patterns)
+
+    @property
+    def has_message_context(self) -> bool:
+        return bool(self.unless_message or self.unless_context)
+
     @cached_property
     def compiled_unless_message(self) -> list[re.Pattern[str]]:
-        return [compile_pattern(p, original=self.match_on == "original") for p in self.unless_message]
+        """``unless_message`` and the patterns of the shared contexts of ``unless_context``."""
+        if self.unless_context and self._context_patterns is None:
+            raise RuntimeError(f"rule {self.id}: unless_context not resolved (load it with load_rule_files)")
+        sources = [*(self._context_patterns or ()), *self.unless_message]
+        return [compile_pattern(p, original=self.match_on == "original") for p in sources]
 
     @cached_property
     def compiled_trigger(self) -> list[re.Pattern[str]]:
@@ -812,11 +853,31 @@ def _nested_unbounded(items: Any, inside: bool) -> bool:
     return False
 
 
+def load_contexts(path: Path) -> dict[str, LawfulContext]:
+    """The shared lawful contexts of ``path`` by id (none when the file does not exist)."""
+    if not path.exists():
+        return {}
+    data = load_yaml(path)
+    if data is None:
+        raise DataFileError(path, "o arquivo está vazio")
+    contexts: dict[str, LawfulContext] = {}
+    for index, context in enumerate(validate(ContextFile, data, path).contexts, 1):
+        if context.id in contexts:
+            raise DataFileError(path, "id repetido", where=f"contexts[{index}] (id {context.id})")
+        contexts[context.id] = context
+    return contexts
+
+
 def load_rule_files(folder: Path = RULES_DIR) -> RuleCatalog:
-    """Load and validate every ``*.yaml`` under ``folder`` (errors name file, field and id)."""
+    """Load and validate every ``*.yaml`` under ``folder`` (errors name file, field and id).
+
+    ``contextos.yaml`` holds the shared lawful contexts; every other file holds the rules of one category.
+    """
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
-    files = sorted(folder.glob("*.yaml"))
+    contexts_path = folder / CONTEXTS_FILE
+    contexts = load_contexts(contexts_path)
+    files = sorted(p for p in folder.glob("*.yaml") if p.name != CONTEXTS_FILE)
     if not files:
         raise DataFileError(folder, "nenhum arquivo de regras (*.yaml) encontrado")
     for path in files:
@@ -834,6 +895,16 @@ def load_rule_files(folder: Path = RULES_DIR) -> RuleCatalog:
                 )
             if rule.id in seen:
                 raise DataFileError(path, f"id repetido (já usado em {seen[rule.id].name})", where=where)
+            unknown = [name for name in rule.unless_context if name not in contexts]
+            if unknown:
+                known = ", ".join(contexts) or f"nenhum: {CONTEXTS_FILE} não existe"
+                raise DataFileError(
+                    path,
+                    f"contexto lícito desconhecido em unless_context: {', '.join(unknown)} (definidos em "
+                    f"{CONTEXTS_FILE}: {known})",
+                    where=where,
+                )
+            rule.resolve_contexts(contexts)
             seen[rule.id] = path
             rules.append(rule)
     return RuleCatalog(rules)
