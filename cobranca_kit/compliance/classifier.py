@@ -3,7 +3,9 @@
 The rules stay the first, explainable layer. This one scores the meaning of a
 message from its folded words and character n-grams with two logistic
 regressions trained by ``training.py`` on the project's development corpus
-(``make treinar``): one says "abusive or not", the other which legal category.
+(``make treinar``): one says "abusive or not" (NB-LR: trained on features scaled by
+their naive-Bayes log-count ratio, shipped with the ratio folded into the weights),
+the other which legal category.
 The weights ship as ``modelo/classificador.json``; inference is plain Python
 (no scikit-learn at run time) and remembers what it worked out per word and
 per sentence ("piece"), as the batch sees the same sentences again and again.
