@@ -196,3 +196,19 @@ def test_model_finding_takes_the_category_of_a_rule_warning_overlapping_its_piec
     assert warned_category(findings, "assunto", 41, 70) == "insulto"
     only_practice = [finding("boas_praticas", "warn", 0, 10), finding("ameaca", "block", 0, 5)]
     assert warned_category(only_practice, "corpo", 0, 10) is None  # blocks and practice hints never name it
+
+
+def test_log_count_ratio_weighs_features_by_the_side_they_appear_on() -> None:
+    from scipy.sparse import csr_matrix
+
+    from cobranca_kit.compliance import training
+
+    # features: 0 only in abusive texts, 1 only in compliant ones, 2 in all (counted once per text)
+    x = csr_matrix([[2.0, 0.0, 1.0], [1.0, 0.0, 1.0], [0.0, 1.0, 3.0], [0.0, 1.0, 1.0]])
+    ratio = training._log_count_ratio(x, [True, True, False, False], [1.0, 1.0, 1.0, 1.0])
+    assert ratio[0] > 0 > ratio[1]
+    assert math.isclose(ratio[2], 0.0, abs_tol=1e-12)
+    assert math.isclose(ratio[0], -ratio[1])
+    # a sample weight counts like repeating the sample: a light compliant text moves the ratio less
+    light = training._log_count_ratio(x, [True, True, False, False], [1.0, 1.0, 0.3, 0.3])
+    assert ratio[1] < light[1] < 0
