@@ -233,3 +233,25 @@ def test_fraud_alert_context_excuses_the_rules_that_share_it() -> None:
     assert not [f for f in report.findings if f.rule_id in {"CDC71-AMEACA-PRISAO", "CDC71-AMEACA-POLICIA"}]
     # the same threat without the alert around it is blocked
     assert "CDC71-AMEACA-PRISAO" in check("Se não pagar, o senhor será preso.", channel="texto").rule_ids()
+
+
+def test_a_sentence_scope_context_excuses_only_the_match_in_its_sentence(tmp_path: Path) -> None:
+    body = _GOOD_RULE.replace("    examples:", "    unless_context: [aviso_de_teste]\n    examples:")
+    _write(tmp_path, "insulto.yaml", body)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS.replace("    patterns:", "    scope: frase\n    patterns:"))
+    (rule,) = list(load_rule_files(tmp_path))
+    assert rule.compiled_unless_message == [] and rule.has_sentence_context
+    assert rule.compiled_unless[0].search("isto e um aviso de teste")
+
+
+def test_shared_sentence_context_keeps_the_customers_own_words_lawful_but_not_the_next_sentence() -> None:
+    demand = "Paga hoje, paga hoje, paga hoje."
+    assert "CDC42-PRESSAO-REPETICAO" in check(demand, channel="texto").rule_ids()
+    assert (
+        "CDC42-PRESSAO-REPETICAO"
+        not in check(f"Você me disse que {demand.lower()}", channel="texto").rule_ids()
+    )
+    assert (
+        "CDC42-PRESSAO-REPETICAO"
+        in check(f"Você me disse que ia pagar. {demand}", channel="texto").rule_ids()
+    )

@@ -274,7 +274,7 @@ def _run_pattern(rule: Rule, target: Target, severity: str) -> list[Finding]:
         for start, end in sorted(spans):
             if start < last_end:  # overlapping match of the same rule
                 continue
-            if rule.unless:
+            if rule.has_sentence_context:
                 bounds = (0, len(haystack)) if rule.match_on == "original" else part.sentence(start, end)
                 if bounds not in excused:
                     excused[bounds] = _excused(rule, haystack, *bounds)

@@ -143,6 +143,9 @@ class LawfulContext(_Strict):
     id: str = Field(pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$")
     title: str = Field(min_length=3)
     why: str = Field(min_length=5)
+    #: ``mensagem``: found anywhere in the message, it excuses every match (like ``unless_message``);
+    #: ``frase``: found in the match's sentence, it excuses that match (like ``unless``).
+    scope: Literal["mensagem", "frase"] = "mensagem"
     patterns: list[str] = Field(min_length=1)
     #: Messages in which the context must be found (the tests run them).
     examples: list[str] = Field(min_length=1)
@@ -179,8 +182,9 @@ class Rule(_Strict):
     unless_message: list[str] = Field(default_factory=list)
     #: Ids of shared lawful contexts (``contextos.yaml``) that excuse every match, like ``unless_message``.
     unless_context: list[str] = Field(default_factory=list)
-    #: The patterns of ``unless_context``, filled in by the loader (None: not resolved yet).
-    _context_patterns: tuple[str, ...] | None = PrivateAttr(default=None)
+    #: The patterns of ``unless_context`` by scope (message, sentence), filled in by the loader
+    #: (None: not resolved yet).
+    _context_patterns: tuple[tuple[str, ...], tuple[str, ...]] | None = PrivateAttr(default=None)
     #: A denied match is no breach ("não vai ter polícia nenhuma", "ninguém vai bloquear seu CPF",
     #: "prisão por dívida não existe"); a condition is no denial ("se não pagar, será preso").
     negatable: bool = False
@@ -300,24 +304,42 @@ class Rule(_Strict):
         """Steps that run only when the text offers one of their first-word keys."""
         return tuple(step for step in self.plan if step.keys is not None)
 
-    @cached_property
-    def compiled_unless(self) -> list[re.Pattern[str]]:
-        return [compile_pattern(p, original=self.match_on == "original") for p in self.unless]
-
     def resolve_contexts(self, contexts: dict[str, LawfulContext]) -> None:
         """Take the patterns of the shared contexts this rule names (ids already checked)."""
-        self._context_patterns = tuple(p for name in self.unless_context for p in contexts[name].patterns)
+        named = [contexts[name] for name in self.unless_context]
+        self._context_patterns = (
+            tuple(p for c in named if c.scope == "mensagem" for p in c.patterns),
+            tuple(p for c in named if c.scope == "frase" for p in c.patterns),
+        )
+
+    def _shared(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The resolved (message, sentence) patterns of ``unless_context``."""
+        if self._context_patterns is None:
+            if self.unless_context:
+                raise RuntimeError(
+                    f"rule {self.id}: unless_context not resolved (load it with load_rule_files)"
+                )
+            return (), ()
+        return self._context_patterns
+
+    @property
+    def has_sentence_context(self) -> bool:
+        return bool(self.compiled_unless)
 
     @property
     def has_message_context(self) -> bool:
-        return bool(self.unless_message or self.unless_context)
+        return bool(self.compiled_unless_message)
+
+    @cached_property
+    def compiled_unless(self) -> list[re.Pattern[str]]:
+        """``unless`` and the sentence-scope patterns of the shared contexts of ``unless_context``."""
+        sources = [*self._shared()[1], *self.unless]
+        return [compile_pattern(p, original=self.match_on == "original") for p in sources]
 
     @cached_property
     def compiled_unless_message(self) -> list[re.Pattern[str]]:
-        """``unless_message`` and the patterns of the shared contexts of ``unless_context``."""
-        if self.unless_context and self._context_patterns is None:
-            raise RuntimeError(f"rule {self.id}: unless_context not resolved (load it with load_rule_files)")
-        sources = [*(self._context_patterns or ()), *self.unless_message]
+        """``unless_message`` and the message-scope patterns of the shared contexts of ``unless_context``."""
+        sources = [*self._shared()[0], *self.unless_message]
         return [compile_pattern(p, original=self.match_on == "original") for p in sources]
 
     @cached_property
