@@ -212,3 +212,22 @@ def test_log_count_ratio_weighs_features_by_the_side_they_appear_on() -> None:
     # a sample weight counts like repeating the sample: a light compliant text moves the ratio less
     light = training._log_count_ratio(x, [True, True, False, False], [1.0, 1.0, 0.3, 0.3])
     assert ratio[1] < light[1] < 0
+
+
+def test_threshold_budgets_only_the_false_blocks_the_model_adds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cobranca_kit.compliance import training
+
+    monkeypatch.setattr(training, "MAX_MODEL_FALSE_BLOCKS", 0.1)
+    lawful = [Sample(texto=f"parcela {i}", rotulo="conforme") for i in range(10)]
+    abusive = [Sample(texto="vamos prender você", rotulo="abusiva", categoria="ameaca")] * 2
+    samples = lawful + abusive
+    # three lawful messages the rules already block (dev-tuned rules: not the model's doing)
+    blocked = [True, True, True] + [False] * 7 + [False, False]
+    # the model's scores: high on the blocked ones, then 0.95, 0.9, 0.6 on lawful ones
+    probability = [0.99, 0.99, 0.99, 0.95, 0.9, 0.6, 0.1, 0.1, 0.1, 0.1, 0.97, 0.92]
+    # one added false block (0.95) is within 10%; two (0.95 and 0.9) are not
+    assert training.choose_threshold(samples, probability, blocked) == 0.91
+    # no threshold keeps within the budget: the model only warns
+    monkeypatch.setattr(training, "MAX_MODEL_FALSE_BLOCKS", 0.0)
+    probability[3] = 0.999
+    assert training.choose_threshold(samples, probability, blocked) == 1.0

@@ -572,7 +572,9 @@ def model_findings(target: Target, findings: list[Finding]) -> list[Finding]:
         return []
     category = warned_category(findings, part.name, start, end) or suspicion.category
     text = category_texts()[category]
-    severity = "block" if suspicion.probability >= classifier.meta.block_threshold else "warn"
+    threshold = classifier.meta.block_threshold
+    # a threshold of 1.0 means training found none within budget: the model only warns
+    severity = "block" if threshold < 1.0 and suspicion.probability >= threshold else "warn"
     excerpt = part.text[start:end].strip()
     if len(excerpt) > _EXCERPT_MAX:
         excerpt = excerpt[: _EXCERPT_MAX - 1] + "…"

@@ -5,8 +5,9 @@ Needs scikit-learn (the ``treino`` extra); the checker itself does not. Steps:
 1. read the development split (never the held-out one) and fold each text;
 2. build the vocabulary of features seen in at least ``MIN_DF`` messages;
 3. five-fold cross-validation (fixed seed): out-of-fold probabilities, joined
-   with the rules' own blocks, choose the block threshold as the lowest one whose
-   false-block rate on compliant messages stays within ``MAX_FALSE_BLOCKS``;
+   choose the block threshold as the lowest one at which the model adds, to what the
+   rules already block, false blocks on at most ``MAX_MODEL_FALSE_BLOCKS`` of the
+   compliant messages;
 4. fit on the whole split and write weights (rounded) and metadata, among them
    the cross-validated figures, as ``modelo/classificador.json``.
 
@@ -38,8 +39,12 @@ C_ABUSE = 8.0
 C_CATEGORY = 8.0
 FOLDS = 5
 SEED = 0
-#: Highest false-block rate on compliant messages (rules and model together) the threshold may cost.
-MAX_FALSE_BLOCKS = 0.02
+#: Highest share of compliant messages the model may block on top of the rules, out of fold.
+#: Only the model's own false blocks count: its out-of-fold rate is an honest estimate for new
+#: wording, the rules' rate on this split is not (they were written against it, and each
+#: development round measured before joining showed them several times worse). Counting the
+#: rules' rate here also let every rule fixed on this split buy the model a lower threshold.
+MAX_MODEL_FALSE_BLOCKS = 0.005
 #: Seeds of the offline drafter whose lawful texts join the training as compliant examples.
 DRAFTER_SEEDS = (None, 1, 2)
 #: Team notes ("instruções") the drafter is also asked with: they add lines (reference number,
@@ -223,13 +228,18 @@ def cross_validate(
 
 
 def choose_threshold(samples: list[Sample], probability: list[float], blocked: list[bool]) -> float:
-    """Lowest probability threshold keeping the joint false-block rate within ``MAX_FALSE_BLOCKS``."""
+    """Lowest threshold (0.30 to 0.99) at which the model's own false blocks stay within the budget.
+
+    A compliant message is the model's false block when the model blocks it and the rules do
+    not. When no threshold keeps within ``MAX_MODEL_FALSE_BLOCKS``, the model never blocks (1.0):
+    it still warns.
+    """
     compliant = [i for i, s in enumerate(samples) if s.rotulo == "conforme"]
     for t in [x / 100 for x in range(30, 100)]:
-        false_blocks = sum(blocked[i] or probability[i] >= t for i in compliant)
-        if false_blocks / len(compliant) <= MAX_FALSE_BLOCKS:
+        added = sum(not blocked[i] and probability[i] >= t for i in compliant)
+        if added / len(compliant) <= MAX_MODEL_FALSE_BLOCKS:
             return t
-    return 0.99
+    return 1.0
 
 
 def figures(
@@ -294,6 +304,9 @@ def _slice_figures(
         "revocacao": round(len(caught) / len(abusive), 4),
         "bloqueios_falsos": round(
             sum(blocked[i] or probability[i] >= t for i in compliant) / len(compliant), 4
+        ),
+        "bloqueios_falsos_do_modelo": round(
+            sum(not blocked[i] and probability[i] >= t for i in compliant) / len(compliant), 4
         ),
         "categoria_modelo": round(
             sum(category[i] == samples[i].categoria for i in by_model) / len(by_model), 4
