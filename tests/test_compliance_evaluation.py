@@ -73,7 +73,9 @@ def test_rules_alone_keep_their_recall_and_false_positive_rate_on_the_first_roun
     (The classifier is trained on the whole development split, so its figures there
     come from cross-validation, in the model's metadata: see test_compliance_classifier.)
     """
-    first = [s for s in samples if s.nota not in ("dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")]
+    first = [
+        s for s in samples if s.nota not in ("dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
+    ]
     result = evaluate(first, model=False)
     missed = [s.texto for s in result.misses if s.texto]
     alarms = [(s.texto, cats) for s, cats in result.false_alarms]
