@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,20 @@ def test_shared_sentence_context_keeps_the_customers_own_words_lawful_but_not_th
         "CDC42-PRESSAO-REPETICAO"
         in check(f"Você me disse que ia pagar. {demand}", channel="texto").rule_ids()
     )
+
+
+def test_prescribed_year_moves_with_the_calendar() -> None:
+    from datetime import date
+
+    from cobranca_kit.compliance.rules import prescribed_years
+
+    years = re.compile(prescribed_years(date(2026, 3, 1)))
+    assert years.fullmatch("2020") and years.fullmatch("1998")
+    assert not years.fullmatch("2021") and not years.fullmatch("2026")
+    assert re.compile(prescribed_years(date(2031, 3, 1))).fullmatch("2025")
+    # the prescribed-debt rule uses it: six years back is blocked this year, four is not
+    this_year = date.today().year
+    old = check(f"A dívida do cartão de {this_year - 6} será levada à Justiça este mês.", model=False)
+    assert "CDC71-FALSA-DIVIDA-PRESCRITA" in old.rule_ids()
+    recent = check(f"A dívida do cartão de {this_year - 4} será levada à Justiça este mês.", model=False)
+    assert "CDC71-FALSA-DIVIDA-PRESCRITA" not in recent.rule_ids()

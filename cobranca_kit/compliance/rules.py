@@ -17,13 +17,16 @@ A rule is one of three kinds (a closed set, as in Vale):
 Patterns are regular expressions run on folded text (see ``normalize.py``):
 write them in lower case without accents; a plain space matches any run of
 whitespace. ``{gapN}`` stands for "up to N words in between" (write it after a
-space: ``vai {gap2}preso``). Nested unbounded
+space: ``vai {gap2}preso``); ``{ano_prescrito}`` for any year from 1900 up to six
+years before the current one (a consumer debt due then is surely past the five-year
+limit, CC art. 206 §5º, I), so no rule has to be edited each January. Nested unbounded
 repetitions are refused, so no rule can backtrack catastrophically.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -654,9 +657,16 @@ def rule_applies_to(rule: Rule, channel: str, stage: str | None, objection: str 
     return stage not in rule.except_stages
 
 
+def prescribed_years(today: date | None = None) -> str:
+    """Regex for the years from 1900 to six years before ``today``'s (``{ano_prescrito}``)."""
+    last = (today or date.today()).year - 6
+    years = "|".join(str(y) for y in range(2000, last + 1))
+    return "(?:19\\d\\d" + (f"|{years}" if years else "") + ")"
+
+
 def expand_pattern(pattern: str) -> str:
-    """Fold accents, turn plain spaces into ``\\s`` and expand ``{gapN}``."""
-    pattern = fold_pattern(pattern)
+    """Fold accents, turn plain spaces into ``\\s``, expand ``{gapN}`` and ``{ano_prescrito}``."""
+    pattern = fold_pattern(pattern).replace("{ano_prescrito}", prescribed_years())
     pattern = _GAP_RE.sub(lambda m: r"(?:[^\s]+\s){0," + m.group(1) + "}?", pattern)
     return pattern.replace(" ", r"\s")
 
