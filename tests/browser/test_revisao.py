@@ -155,9 +155,10 @@ def test_generate_asks_before_discarding_and_the_library_opens_a_version(
         library = page.locator(".cobranca-biblioteca")
         expect(library.locator(".cobranca-tabela")).to_contain_text(ref)
         template = library.locator(".cobranca-modelo select")
-        label = next(
-            o for o in template.locator("option").all_inner_texts() if o.startswith(ref.split("@")[0])
-        )
+        # the table and the template list update separately: wait for the option too
+        option = template.locator("option").filter(has_text=re.compile("^" + re.escape(ref.split("@")[0])))
+        expect(option).not_to_have_count(0)
+        label = option.first.inner_text()
         template.select_option(value=label)
         expect(library.locator(".cobranca-texto-modelo")).to_contain_text("Texto meu.")
         library.locator(".cobranca-abrir-bancada").click()
