@@ -381,6 +381,10 @@ def test_a_denied_match_of_a_negatable_rule_passes(text: str, rule_id: str) -> N
         ("Se não pagar hoje ligamos no seu trabalho.", "CDC71-INTRUSAO-TRABALHO"),
         ("A polícia vai te procurar, e não adianta fugir.", "CDC71-AMEACA-POLICIA"),
         ("Você não vai conseguir tirar passaporte com essa pendência.", "CDC71-FALSA-DOCUMENTOS"),
+        # a new clause ends the reach of the negation before it
+        ("Não tem conversa, vamos ligar no domingo.", "CDC71-INTRUSAO-DESCANSO"),
+        ("Não vamos mais esperar: a polícia vai na sua casa.", "CDC71-AMEACA-POLICIA"),
+        ("Ninguém vai ser preso, mas a polícia vai na sua casa.", "CDC71-AMEACA-POLICIA"),
     ],
 )
 def test_a_condition_or_an_asserted_negative_is_no_denial(text: str, rule_id: str) -> None:

@@ -346,10 +346,22 @@ _DENIAL_AFTER_RE = re.compile(
 )
 
 
+#: A new clause between a denial and the match ends the denial's reach: a colon or dash ("não vamos
+#: mais esperar: vamos ligar"), "mas"/"porém" ("não é obrigado, mas vamos buscar") or a comma opening
+#: the speaker's own statement ("não tem jeito, vamos penhorar").
+_CLAUSE_BREAK_RE = re.compile(
+    r"[:\u2013\u2014]|\s-\s|,? \b(?:mas|porem|contudo|entretanto)\b"
+    r"|, (?=(?:e |entao |agora |ai |dai )?(?:vamos|vou|iremos|irei|a gente vai|eu vou|nos vamos)\b)"
+)
+
+
 def _denied(part: PartText, haystack: str, start: int, end: int) -> bool:
     """Whether a match is denied in its sentence, not asserted (rules marked ``negatable``)."""
     lo, hi = part.sentence(start, end)
     window = haystack[max(lo, start - 60) : start]
+    breaks = [m.end() for m in _CLAUSE_BREAK_RE.finditer(window)]
+    if breaks:
+        window = window[breaks[-1] :]
     if _DENIAL_BEFORE_RE.search(window) or _DENIAL_IN_RE.search(haystack, start, end):
         return _CONDITION_RE.search(haystack[max(lo, start - 60) : end]) is None
     return _DENIAL_AFTER_RE.search(" " + haystack[end : min(hi, end + 80)].strip()) is not None
