@@ -135,6 +135,11 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
         assert sum(s.rotulo == "conforme" and s.registro == register for s in tenth) >= 80, register
     for category in LEGAL_CATEGORIES:
         assert sum(s.categoria == category for s in tenth) >= 20, category
+    # the same, with mostly ordinary lawful messages and abuse embedded in long polite ones
+    eleventh = [s for s in samples if s.nota == "dev11"]
+    assert len(eleventh) >= 300
+    for category in LEGAL_CATEGORIES:
+        assert sum(s.categoria == category for s in eleventh) >= 15, category
 
 
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
