@@ -34,7 +34,7 @@ from cobranca_kit.compliance.evaluate import Sample, read_corpus, sample_context
 from cobranca_kit.compliance.rules import LEGAL_CATEGORIES
 
 DEV_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "data" / "corpus" / "desenvolvimento.jsonl"
-MIN_DF = 2
+MIN_DF = 3
 C_ABUSE = 8.0
 C_CATEGORY = 8.0
 FOLDS = 5
