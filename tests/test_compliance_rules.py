@@ -168,10 +168,14 @@ def test_every_shared_context_finds_its_examples(context) -> None:
     from cobranca_kit.compliance.normalize import normalize
     from cobranca_kit.compliance.rules import compile_pattern
 
-    regexes = [compile_pattern(p) for p in context.patterns]
     for example in context.examples:
+        assert context.found_in(normalize(example).text), f"{context.id} não reconheceu: {example!r}"
+    # the same patterns without what voids them still find the voided examples: the void did it
+    plain = [compile_pattern(p) for p in context.patterns]
+    for example in context.voided_examples:
         folded = normalize(example).text
-        assert any(r.search(folded) for r in regexes), f"{context.id} não reconheceu: {example!r}"
+        assert any(r.search(folded) for r in plain), f"{context.id} nem sem anulação reconheceu: {example!r}"
+        assert not context.found_in(folded), f"{context.id} não foi anulado em: {example!r}"
 
 
 def test_every_shared_context_is_used_by_some_rule() -> None:
@@ -184,7 +188,7 @@ def test_a_rule_naming_a_shared_context_is_excused_anywhere_in_the_message(tmp_p
     _write(tmp_path, "insulto.yaml", body)
     _write(tmp_path, "contextos.yaml", _CONTEXTS)
     (rule,) = list(load_rule_files(tmp_path))
-    assert rule.compiled_unless_message[0].search("isto e um aviso de teste")
+    assert rule.compiled_unless_message[0].regex.search("isto e um aviso de teste")
     without = load_rule_files(_only(tmp_path / "sem", "insulto.yaml", _GOOD_RULE))
     assert next(iter(without)).compiled_unless_message == []
 
@@ -242,7 +246,7 @@ def test_a_sentence_scope_context_excuses_only_the_match_in_its_sentence(tmp_pat
     _write(tmp_path, "contextos.yaml", _CONTEXTS.replace("    patterns:", "    scope: frase\n    patterns:"))
     (rule,) = list(load_rule_files(tmp_path))
     assert rule.compiled_unless_message == [] and rule.has_sentence_context
-    assert rule.compiled_unless[0].search("isto e um aviso de teste")
+    assert rule.compiled_unless[0].regex.search("isto e um aviso de teste")
 
 
 def test_shared_sentence_context_keeps_the_customers_own_words_lawful_but_not_the_next_sentence() -> None:
@@ -273,3 +277,39 @@ def test_prescribed_year_moves_with_the_calendar() -> None:
     assert "CDC71-FALSA-DIVIDA-PRESCRITA" in old.rule_ids()
     recent = check(f"A dívida do cartão de {this_year - 4} será levada à Justiça este mês.", model=False)
     assert "CDC71-FALSA-DIVIDA-PRESCRITA" not in recent.rule_ids()
+
+
+def _voided_rule(tmp_path: Path, scope: str):
+    from cobranca_kit.compliance.engine import resolve_target, run_rules
+
+    body = _GOOD_RULE.replace("    examples:", "    unless_context: [aviso_de_teste]\n    examples:")
+    contexts = _CONTEXTS.replace(
+        "    patterns:", f"    scope: {scope}\n    voided_by: ['\\bmesmo assim\\b']\n    patterns:"
+    )
+    _write(tmp_path, "insulto.yaml", body)
+    _write(tmp_path, "contextos.yaml", contexts)
+    catalog = load_rule_files(tmp_path)
+    return lambda text: [f.excerpt for f in run_rules(resolve_target(text, "texto", None), catalog)]
+
+
+def test_voided_by_cancels_a_message_context_wherever_it_appears(tmp_path: Path) -> None:
+    found = _voided_rule(tmp_path, "mensagem")
+    assert found("Aviso de teste: seu bobo.") == []
+    assert found("Aviso de teste. Seu bobo, vou repetir mesmo assim.") == ["bobo"]
+    assert found("Mesmo assim. Aviso de teste: seu bobo.") == ["bobo"]
+
+
+def test_voided_by_cancels_a_sentence_context_from_its_start_to_the_clause_end(tmp_path: Path) -> None:
+    found = _voided_rule(tmp_path, "frase")
+    assert found("Seu bobo, aviso de teste.") == []
+    assert found("Seu bobo, aviso de teste mesmo assim.") == ["bobo"]
+    # the void before the context, or in the next sentence, leaves it standing
+    assert found("Mesmo assim, aviso de teste: seu bobo.") == []
+    assert found("Seu bobo, aviso de teste. Mesmo assim.") == []
+
+
+def test_loader_refuses_voided_examples_without_voided_by(tmp_path: Path) -> None:
+    _write(tmp_path, "insulto.yaml", _GOOD_RULE)
+    _write(tmp_path, "contextos.yaml", _CONTEXTS + '    voided_examples: ["Aviso de teste, mesmo assim."]\n')
+    with pytest.raises(DataFileError, match="voided_by"):
+        load_rule_files(tmp_path)

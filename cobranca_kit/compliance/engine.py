@@ -22,6 +22,8 @@ from cobranca_kit.compliance.rules import (
     Rule,
     RuleCatalog,
     ScanStep,
+    excuse_matches,
+    excused_in_message,
     literals_present,
     load_rules,
     rule_applies_to,
@@ -371,9 +373,8 @@ def _excused_by_message(rule: Rule, target: Target) -> bool:
     """Whether lawful context (``unless_message``, ``unless_context``) appears anywhere in the message."""
     original = rule.match_on == "original"
     return any(
-        regex.search(part.text if original else part.norm.text)
+        excused_in_message(rule.compiled_unless_message, part.text if original else part.norm.text)
         for part in target.parts
-        for regex in rule.compiled_unless_message
     )
 
 
@@ -384,8 +385,8 @@ def _excused(rule: Rule, haystack: str, lo: int, hi: int) -> bool:
     no "não levamos", so an ``unless`` match starting at such a "não" is skipped.
     """
     conditions: set[int] | None = None
-    for regex in rule.compiled_unless:
-        for m in regex.finditer(haystack, lo, hi):
+    for excuse in rule.compiled_unless:
+        for m in excuse_matches(excuse, haystack, lo, hi):
             if _NEGATOR_RE.match(haystack, m.start()) is None:
                 return True
             if conditions is None:

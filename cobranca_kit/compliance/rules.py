@@ -26,6 +26,7 @@ repetitions are refused, so no rule can backtrack catastrophically.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -150,14 +151,79 @@ class LawfulContext(_Strict):
     #: ``frase``: found in the match's sentence, it excuses that match (like ``unless``).
     scope: Literal["mensagem", "frase"] = "mensagem"
     patterns: list[str] = Field(min_length=1)
+    #: Wording that cancels the context ("mesmo assim", "se não pagar"): in scope ``mensagem``,
+    #: found anywhere in the message; in scope ``frase``, from where the context starts to the
+    #: end of its sentence.
+    voided_by: list[str] = Field(default_factory=list)
     #: Messages in which the context must be found (the tests run them).
     examples: list[str] = Field(min_length=1)
+    #: Messages in which the context appears but ``voided_by`` cancels it (the tests run them).
+    voided_examples: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _safe_patterns(self) -> LawfulContext:
-        for pattern in self.patterns:
+        for pattern in [*self.patterns, *self.voided_by]:
             compile_pattern(pattern)
+        if self.voided_examples and not self.voided_by:
+            raise ValueError("voided_examples pede voided_by (o que anula o contexto)")
         return self
+
+    @cached_property
+    def excuses(self) -> tuple[Excuse, ...]:
+        """Each pattern with the wording that voids it, for folded text."""
+        return self.excuses_for(original=False)
+
+    def excuses_for(self, original: bool) -> tuple[Excuse, ...]:
+        """Each pattern with the wording that voids it, for folded (or ``original``) text."""
+        voids = "|".join(f"(?:{p})" for p in self.voided_by)
+        void = compile_pattern(voids, original=original) if voids else None
+        return tuple(Excuse(compile_pattern(p, original=original), void) for p in self.patterns)
+
+    def found_in(self, folded: str) -> bool:
+        """Whether the context holds in a folded text: a pattern matches and nothing voids it there."""
+        if self.scope == "mensagem":
+            return excused_in_message(self.excuses, folded)
+        return any(next(excuse_matches(e, folded, 0, len(folded)), None) is not None for e in self.excuses)
+
+
+class Excuse(NamedTuple):
+    """A lawful-wording pattern and the wording that voids it (``None``: nothing does)."""
+
+    regex: re.Pattern[str]
+    void: re.Pattern[str] | None = None
+
+
+#: Where a sentence-scope context's reach ends: the next sentence or clause mark.
+_CLAUSE_END_RE = re.compile(r"[.!?;\n]")
+
+
+def excuse_matches(excuse: Excuse, text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    """Matches of a sentence-scope excuse in ``text[lo:hi]`` that nothing voids.
+
+    A match is voided when ``excuse.void`` is found from its start to the end of its
+    clause (the next ``.!?;`` or line break): "atendendo ao seu pedido, mas vamos ligar
+    mesmo assim". A voided match is retried one character later, as a guard written
+    inside the pattern would be.
+    """
+    pos, search = lo, excuse.regex.search
+    while pos <= hi:
+        m = search(text, pos, hi)
+        if m is None:
+            return
+        if excuse.void is not None:
+            stop = _CLAUSE_END_RE.search(text, m.start(), hi)
+            if excuse.void.search(text, m.start(), stop.start() if stop else hi):
+                pos = m.start() + 1
+                continue
+        yield m
+        pos = m.end() if m.end() > m.start() else m.start() + 1
+
+
+def excused_in_message(excuses: Sequence[Excuse], text: str) -> bool:
+    """Whether a message-scope excuse holds in ``text``: it matches and nothing voids it there."""
+    return any(
+        e.regex.search(text) is not None and (e.void is None or e.void.search(text) is None) for e in excuses
+    )
 
 
 class ContextFile(_Strict):
@@ -185,9 +251,9 @@ class Rule(_Strict):
     unless_message: list[str] = Field(default_factory=list)
     #: Ids of shared lawful contexts (``contextos.yaml``) that excuse every match, like ``unless_message``.
     unless_context: list[str] = Field(default_factory=list)
-    #: The patterns of ``unless_context`` by scope (message, sentence), filled in by the loader
-    #: (None: not resolved yet).
-    _context_patterns: tuple[tuple[str, ...], tuple[str, ...]] | None = PrivateAttr(default=None)
+    #: The shared contexts of ``unless_context`` by scope (message, sentence), filled in by the
+    #: loader (None: not resolved yet).
+    _contexts: tuple[tuple[LawfulContext, ...], tuple[LawfulContext, ...]] | None = PrivateAttr(default=None)
     #: A denied match is no breach ("não vai ter polícia nenhuma", "ninguém vai bloquear seu CPF",
     #: "prisão por dívida não existe"); a condition is no denial ("se não pagar, será preso").
     negatable: bool = False
@@ -308,22 +374,22 @@ class Rule(_Strict):
         return tuple(step for step in self.plan if step.keys is not None)
 
     def resolve_contexts(self, contexts: dict[str, LawfulContext]) -> None:
-        """Take the patterns of the shared contexts this rule names (ids already checked)."""
+        """Take the shared contexts this rule names (ids already checked)."""
         named = [contexts[name] for name in self.unless_context]
-        self._context_patterns = (
-            tuple(p for c in named if c.scope == "mensagem" for p in c.patterns),
-            tuple(p for c in named if c.scope == "frase" for p in c.patterns),
+        self._contexts = (
+            tuple(c for c in named if c.scope == "mensagem"),
+            tuple(c for c in named if c.scope == "frase"),
         )
 
-    def _shared(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The resolved (message, sentence) patterns of ``unless_context``."""
-        if self._context_patterns is None:
+    def _shared(self) -> tuple[tuple[LawfulContext, ...], tuple[LawfulContext, ...]]:
+        """The resolved (message, sentence) shared contexts of ``unless_context``."""
+        if self._contexts is None:
             if self.unless_context:
                 raise RuntimeError(
                     f"rule {self.id}: unless_context not resolved (load it with load_rule_files)"
                 )
             return (), ()
-        return self._context_patterns
+        return self._contexts
 
     @property
     def has_sentence_context(self) -> bool:
@@ -333,17 +399,20 @@ class Rule(_Strict):
     def has_message_context(self) -> bool:
         return bool(self.compiled_unless_message)
 
-    @cached_property
-    def compiled_unless(self) -> list[re.Pattern[str]]:
-        """``unless`` and the sentence-scope patterns of the shared contexts of ``unless_context``."""
-        sources = [*self._shared()[1], *self.unless]
-        return [compile_pattern(p, original=self.match_on == "original") for p in sources]
+    def _excuses(self, contexts: tuple[LawfulContext, ...], own: list[str]) -> list[Excuse]:
+        original = self.match_on == "original"
+        shared = [e for c in contexts for e in (c.excuses_for(True) if original else c.excuses)]
+        return [*shared, *(Excuse(compile_pattern(p, original=original)) for p in own)]
 
     @cached_property
-    def compiled_unless_message(self) -> list[re.Pattern[str]]:
-        """``unless_message`` and the message-scope patterns of the shared contexts of ``unless_context``."""
-        sources = [*self._shared()[0], *self.unless_message]
-        return [compile_pattern(p, original=self.match_on == "original") for p in sources]
+    def compiled_unless(self) -> list[Excuse]:
+        """``unless`` and the sentence-scope shared contexts of ``unless_context``."""
+        return self._excuses(self._shared()[1], self.unless)
+
+    @cached_property
+    def compiled_unless_message(self) -> list[Excuse]:
+        """``unless_message`` and the message-scope shared contexts of ``unless_context``."""
+        return self._excuses(self._shared()[0], self.unless_message)
 
     @cached_property
     def compiled_trigger(self) -> list[re.Pattern[str]]:
