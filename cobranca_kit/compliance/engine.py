@@ -378,6 +378,23 @@ def _excused_by_message(rule: Rule, target: Target) -> bool:
     )
 
 
+def _context_in_text(rule: Rule, target: Target) -> bool:
+    """Whether a shared context the rule names holds anywhere in the text (a ``check`` rule has no span).
+
+    A send at 21h is the customer's own choice when the message says so ("como você pediu, só
+    agora de noite"): the send-time check names ``horario_pedido_pelo_cliente`` and is excused.
+    """
+    if not rule.unless_context:
+        return False
+    if _excused_by_message(rule, target):
+        return True
+    return any(
+        next(excuse_matches(excuse, part.norm.text, 0, len(part.norm.text)), None) is not None
+        for part in target.parts
+        for excuse in rule.compiled_unless
+    )
+
+
 def _excused(rule: Rule, haystack: str, lo: int, hi: int) -> bool:
     """Whether lawful wording (``unless``) appears in ``haystack[lo:hi]``, the match's sentence.
 
@@ -436,7 +453,7 @@ def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]
 
 
 def _run_check(rule: Rule, target: Target, severity: str) -> list[Finding]:
-    if not _triggered(rule, target):
+    if not _triggered(rule, target) or _context_in_text(rule, target):
         return []
     out = []
     for hit in CHECKS[rule.check](target, rule.params):  # type: ignore[index]
