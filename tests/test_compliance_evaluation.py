@@ -140,6 +140,12 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
     assert len(eleventh) >= 300
     for category in LEGAL_CATEGORIES:
         assert sum(s.categoria == category for s in eleventh) >= 15, category
+    # blind again: companies' and people's voices, third parties, send times, every category alike
+    twelfth = [s for s in samples if s.nota == "dev12"]
+    assert len(twelfth) >= 400
+    for category in LEGAL_CATEGORIES:
+        assert sum(s.categoria == category for s in twelfth) >= 30, category
+    assert sum(s.relacao == "terceiro" for s in twelfth) >= 20 and sum(bool(s.enviado_em) for s in twelfth) >= 10
 
 
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
