@@ -145,7 +145,9 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
     assert len(twelfth) >= 400
     for category in LEGAL_CATEGORIES:
         assert sum(s.categoria == category for s in twelfth) >= 30, category
-    assert sum(s.relacao == "terceiro" for s in twelfth) >= 20 and sum(bool(s.enviado_em) for s in twelfth) >= 10
+    assert (
+        sum(s.relacao == "terceiro" for s in twelfth) >= 20 and sum(bool(s.enviado_em) for s in twelfth) >= 10
+    )
 
 
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
