@@ -205,16 +205,18 @@ def excuse_matches(excuse: Excuse, text: str, lo: int, hi: int) -> Iterator[re.M
     mesmo assim". A voided match is retried one character later, as a guard written
     inside the pattern would be.
     """
+    if excuse.void is None:
+        yield from excuse.regex.finditer(text, lo, hi)
+        return
     pos, search = lo, excuse.regex.search
     while pos <= hi:
         m = search(text, pos, hi)
         if m is None:
             return
-        if excuse.void is not None:
-            stop = _CLAUSE_END_RE.search(text, m.start(), hi)
-            if excuse.void.search(text, m.start(), stop.start() if stop else hi):
-                pos = m.start() + 1
-                continue
+        stop = _CLAUSE_END_RE.search(text, m.start(), hi)
+        if excuse.void.search(text, m.start(), stop.start() if stop else hi):
+            pos = m.start() + 1
+            continue
         yield m
         pos = m.end() if m.end() > m.start() else m.start() + 1
 
