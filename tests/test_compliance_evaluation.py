@@ -148,6 +148,12 @@ def test_development_split_is_large_varied_and_sourced(samples) -> None:
     assert (
         sum(s.relacao == "terceiro" for s in twelfth) >= 20 and sum(bool(s.enviado_em) for s in twelfth) >= 10
     )
+    # blind, against a naive keyword checker: subtle abuse, lawful alarming words, jokes between friends
+    thirteenth = [s for s in samples if s.nota == "dev13"]
+    assert len(thirteenth) >= 400
+    for category in LEGAL_CATEGORIES:
+        assert sum(s.categoria == category for s in thirteenth) >= 30, category
+    assert all(s.revisao.startswith("rótulo revisto") for s in thirteenth if s.revisao)
 
 
 def test_evaluation_counts_blocks_per_category_and_register(tmp_path: Path) -> None:
