@@ -401,3 +401,12 @@ def test_lawful_context_anywhere_in_the_message_excuses_the_rule() -> None:
     assert (
         "CDC71-FALSA-INTIMACAO" in check("Aguarde a intimação oficial com o prazo.", model=False).rule_ids()
     )
+
+
+def test_a_sentence_ends_at_a_mark_followed_by_a_closing_bracket_or_quote() -> None:
+    # "fase de execução" is lawful wording for the next sentence only, not for the confessed farce
+    text = (
+        "Aqui é o Dr. Rui, advogado. (Na verdade somos a equipe de cobrança, mas nos apresentamos assim "
+        "para dar mais seriedade.) Seu débito já está em fase de execução."
+    )
+    assert "CDC71-FALSA-AUTORIDADE" in check(text, channel="texto", model=False).rule_ids()

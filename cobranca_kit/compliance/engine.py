@@ -42,7 +42,9 @@ SINGLE_PART = {
     "telefone": "texto",
     "texto": "texto",
 }
-_SENTENCE_BOUNDARY_RE = re.compile(r"[.!?;]+(?=\s)|\n")
+#: A sentence ends at ``.!?;`` (and any closing bracket or quote right after it) before a space, or at a
+#: line break: "(... para dar seriedade.) Seu débito..." is two sentences.
+_SENTENCE_BOUNDARY_RE = re.compile(r"[.!?;]+[)\]'\"\u201d\u2019\u00bb]*(?=\s)|\n")
 _EXCERPT_MAX = 120
 _WORD_RE = re.compile(r"\w+")
 
