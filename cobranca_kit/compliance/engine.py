@@ -455,10 +455,13 @@ def _run_requirement(rule: Rule, target: Target, severity: str) -> list[Finding]
 
 
 def _run_check(rule: Rule, target: Target, severity: str) -> list[Finding]:
-    if not _triggered(rule, target) or _context_in_text(rule, target):
+    if not _triggered(rule, target):
+        return []
+    hits = list(CHECKS[rule.check](target, rule.params))  # type: ignore[index]
+    if not hits or _context_in_text(rule, target):  # the context is looked up only for a hit
         return []
     out = []
-    for hit in CHECKS[rule.check](target, rule.params):  # type: ignore[index]
+    for hit in hits:
         excerpt = ""
         if hit.part is not None:
             text = next(p.text for p in target.parts if p.name == hit.part)
