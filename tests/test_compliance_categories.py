@@ -49,7 +49,9 @@ def test_every_revised_label_says_what_changed() -> None:
     revised = [s for s in read_corpus(CORPUS) if s.revisao]
     assert revised
     for sample in revised:
-        label = re.match(r"rótulo revisto: (abusiva|conforme) -> (abusiva|conforme); \S", sample.revisao or "")
+        label = re.match(
+            r"rótulo revisto: (abusiva|conforme) -> (abusiva|conforme); \S", sample.revisao or ""
+        )
         if label:  # the label itself changed (LEIA-ME: a joke that still collects and insults is abuse)
             assert label.group(1) != sample.rotulo and label.group(2) == sample.rotulo, sample.texto
             continue

@@ -381,7 +381,9 @@ def _excused_by_message(rule: Rule, target: Target) -> bool:
 
 
 def _context_in_text(rule: Rule, target: Target) -> bool:
-    """Whether a shared context the rule names holds anywhere in the text (a ``check`` rule has no span).
+    """Whether a shared context the rule names (or its own ``unless``) holds anywhere in the text.
+
+    A ``check`` rule has no span, so its sentence-scope excuses are looked for in the whole text.
 
     A send at 21h is the customer's own choice when the message says so ("como você pediu, só
     agora de noite"): the send-time check names ``horario_pedido_pelo_cliente`` and is excused.
