@@ -22,6 +22,7 @@ from cobranca_kit.compliance.rules import (
     Rule,
     RuleCatalog,
     ScanStep,
+    excuse_in,
     excuse_matches,
     excused_in_message,
     literals_present,
@@ -392,11 +393,7 @@ def _context_in_text(rule: Rule, target: Target) -> bool:
         return False
     if _excused_by_message(rule, target):
         return True
-    return any(
-        next(excuse_matches(excuse, part.norm.text, 0, len(part.norm.text)), None) is not None
-        for part in target.parts
-        for excuse in rule.compiled_unless
-    )
+    return any(excuse_in(excuse, part.norm.text) for part in target.parts for excuse in rule.compiled_unless)
 
 
 def _excused(rule: Rule, haystack: str, lo: int, hi: int) -> bool:

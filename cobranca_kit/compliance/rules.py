@@ -183,7 +183,7 @@ class LawfulContext(_Strict):
         """Whether the context holds in a folded text: a pattern matches and nothing voids it there."""
         if self.scope == "mensagem":
             return excused_in_message(self.excuses, folded)
-        return any(next(excuse_matches(e, folded, 0, len(folded)), None) is not None for e in self.excuses)
+        return any(excuse_in(e, folded) for e in self.excuses)
 
 
 class Excuse(NamedTuple):
@@ -219,6 +219,11 @@ def excuse_matches(excuse: Excuse, text: str, lo: int, hi: int) -> Iterator[re.M
             continue
         yield m
         pos = m.end() if m.end() > m.start() else m.start() + 1
+
+
+def excuse_in(excuse: Excuse, text: str) -> bool:
+    """Whether a sentence-scope excuse has an unvoided match anywhere in ``text``."""
+    return next(excuse_matches(excuse, text, 0, len(text)), None) is not None
 
 
 def excused_in_message(excuses: Sequence[Excuse], text: str) -> bool:
